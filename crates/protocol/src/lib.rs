@@ -1,0 +1,10 @@
+//! The JSON shapes Madang speaks: REST request and response bodies, error codes, and (with
+//! the gateway) its frames. Clients' TypeScript types are generated from these definitions
+//! through the OpenAPI document, so this crate is the single source of the wire format.
+
+mod id;
+pub mod rest;
+mod time;
+
+pub use id::{EPOCH_MS, Id, InvalidId};
+pub use time::Timestamp;

@@ -1,0 +1,175 @@
+//! The one configuration type. The binary fills it from defaults, then an optional TOML
+//! file, then `MADANG_*` environment variables, then command-line flags, and passes it down;
+//! nothing reads the environment behind its back.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to serve HTTP and the gateway on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and other local state live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means an SQLite file in `data_dir`.
+    pub database_url: String,
+    /// `local` (in-process) or `nats://…` for a cluster.
+    pub bus_url: String,
+    /// The URL people reach this server at, e.g. `https://chat.example.com`. Used for the
+    /// browser origin check and for `Secure` cookies; empty means "the host asked for".
+    pub public_url: String,
+    /// This node's number in a cluster (0–1023); every node needs its own, since ids carry it.
+    pub node_id: u16,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Trust the last `X-Forwarded-For` hop as the client address (only behind a proxy
+    /// that sets it).
+    pub trust_forwarded_for: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    pub access_token_ttl_seconds: i64,
+    pub refresh_token_ttl_days: i64,
+    pub password_hashing: PasswordHashing,
+    pub rate_limits: RateLimits,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// argon2id cost. The defaults are OWASP's recommendation (19 MiB, 2 passes).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordHashing {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+/// Requests allowed per client before 429: `burst` at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Register, login and refresh, per client address.
+    pub auth: Quota,
+    /// Invite previews and joins, per client address (guessing codes).
+    pub invites: Quota,
+    /// Every authenticated request, per user.
+    pub user: Quota,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            bus_url: "local".into(),
+            public_url: String::new(),
+            node_id: 0,
+            log_format: LogFormat::Text,
+            trust_forwarded_for: false,
+            body_limit_bytes: 1024 * 1024,
+            access_token_ttl_seconds: 15 * 60,
+            refresh_token_ttl_days: 30,
+            password_hashing: PasswordHashing::default(),
+            rate_limits: RateLimits::default(),
+        }
+    }
+}
+
+impl Default for PasswordHashing {
+    fn default() -> Self {
+        PasswordHashing { memory_kib: 19 * 1024, iterations: 2 }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            auth: Quota { per_minute: 10, burst: 10 },
+            invites: Quota { per_minute: 30, burst: 30 },
+            user: Quota { per_minute: 1200, burst: 200 },
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in effect: the configured one, or an SQLite file in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("madang.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = self.public_url.trim_end_matches('/');
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split('/').next()?;
+        Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+    }
+
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.node_id <= madang_domain::id::MAX_NODE_ID, "node_id must be 0 to 1023");
+        anyhow::ensure!(
+            self.bus_url == "local",
+            "bus_url {:?} is not supported yet: use \"local\" (NATS arrives with the clustered gateway)",
+            self.bus_url
+        );
+        anyhow::ensure!(
+            self.public_url.is_empty() || self.public_origin().is_some(),
+            "public_url must look like https://chat.example.com"
+        );
+        anyhow::ensure!(self.access_token_ttl_seconds >= 60, "access_token_ttl_seconds must be at least 60");
+        anyhow::ensure!(self.refresh_token_ttl_days >= 1, "refresh_token_ttl_days must be at least 1");
+        for (name, quota) in [("auth", self.rate_limits.auth), ("invites", self.rate_limits.invites), ("user", self.rate_limits.user)] {
+            anyhow::ensure!(quota.per_minute > 0 && quota.burst > 0, "rate_limits.{name} must be positive");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_database_is_sqlite_in_the_data_dir() {
+        let config = Config { data_dir: PathBuf::from("/srv/madang"), ..Config::default() };
+        assert_eq!(config.effective_database_url(), "sqlite:///srv/madang/madang.db?mode=rwc");
+    }
+
+    #[test]
+    fn public_origin_drops_the_path_and_normalises_case() {
+        let config = Config { public_url: "HTTPS://Chat.Example.com/app/".into(), ..Config::default() };
+        assert_eq!(config.public_origin().as_deref(), Some("https://chat.example.com"));
+        assert!(Config::default().public_origin().is_none());
+    }
+
+    #[test]
+    fn invalid_settings_are_refused() {
+        assert!(Config::default().validate().is_ok());
+        assert!(Config { node_id: 1024, ..Config::default() }.validate().is_err());
+        assert!(Config { bus_url: "redis://x".into(), ..Config::default() }.validate().is_err());
+        assert!(Config { public_url: "chat.example.com".into(), ..Config::default() }.validate().is_err());
+    }
+}

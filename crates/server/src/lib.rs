@@ -1,0 +1,16 @@
+//! Madang's server: the REST API, authentication and the wiring of one node. The binary
+//! crate reads configuration and calls [`Application::build`].
+
+mod api;
+mod app;
+mod auth;
+pub mod config;
+mod error;
+mod extract;
+mod metrics;
+mod rate_limit;
+mod state;
+
+pub use api::openapi;
+pub use app::Application;
+pub use config::Config;

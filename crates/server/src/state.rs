@@ -1,0 +1,48 @@
+//! What every request handler shares.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use madang_domain::{Id, IdGenerator};
+use madang_store::Store;
+
+use crate::auth::{AccessTokens, PasswordHasher};
+use crate::config::Config;
+use crate::rate_limit::Limiters;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub config: Config,
+    pub store: Store,
+    pub ids: IdGenerator,
+    pub tokens: AccessTokens,
+    pub passwords: PasswordHasher,
+    pub limits: Limiters,
+    /// `scheme://host` browsers must send as `Origin`, when a public URL is configured.
+    pub public_origin: Option<String>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+
+    pub fn next_id(&self) -> Id {
+        self.ids.next(now_ms())
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Wall-clock time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}

@@ -1,0 +1,172 @@
+//! Channels: text, voice, and the categories that group them.
+
+use sqlx::{FromRow, Row};
+
+use crate::{Result, Store};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelKind {
+    Text = 0,
+    Voice = 1,
+    Category = 2,
+}
+
+impl ChannelKind {
+    pub fn from_i16(value: i16) -> Option<ChannelKind> {
+        match value {
+            0 => Some(ChannelKind::Text),
+            1 => Some(ChannelKind::Voice),
+            2 => Some(ChannelKind::Category),
+            _ => None,
+        }
+    }
+
+    pub fn as_i16(self) -> i16 {
+        self as i16
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ChannelRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub kind: ChannelKind,
+    pub name: String,
+    pub topic: Option<String>,
+    pub parent_id: Option<i64>,
+    pub position: i32,
+    pub created_at: i64,
+}
+
+impl<'r> FromRow<'r, sqlx::any::AnyRow> for ChannelRow {
+    fn from_row(row: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        let kind: i16 = row.try_get("kind")?;
+        Ok(ChannelRow {
+            id: row.try_get("id")?,
+            guild_id: row.try_get("guild_id")?,
+            kind: ChannelKind::from_i16(kind).ok_or_else(|| sqlx::Error::Decode(format!("unknown channel kind {kind}").into()))?,
+            name: row.try_get("name")?,
+            topic: row.try_get("topic")?,
+            parent_id: row.try_get("parent_id")?,
+            position: row.try_get("position")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+/// Fields to change on a channel; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ChannelUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub topic: Option<Option<&'a str>>,
+    pub parent_id: Option<Option<i64>>,
+    pub position: Option<i32>,
+}
+
+/// Where a channel goes in a reorder.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelPlacement {
+    pub id: i64,
+    pub position: i32,
+    pub parent_id: Option<i64>,
+}
+
+const CHANNEL_SELECT: &str = "SELECT id, guild_id, kind, name, topic, parent_id, position, created_at FROM channels";
+
+impl Store {
+    pub async fn create_channel(&self, channel: &ChannelRow) -> Result<()> {
+        let mut tx = self.begin().await?;
+        insert_channel(&mut tx, channel).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn channel(&self, id: i64) -> Result<Option<ChannelRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{CHANNEL_SELECT} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    /// A guild's channels in display order: by position, then by age.
+    pub async fn channels_of_guild(&self, guild_id: i64) -> Result<Vec<ChannelRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{CHANNEL_SELECT} WHERE guild_id = $1 ORDER BY position, id")))
+            .bind(guild_id)
+            .fetch_all(&self.read)
+            .await?)
+    }
+
+    /// The next free position at the end of a guild's channel list.
+    pub async fn next_channel_position(&self, guild_id: i64) -> Result<i32> {
+        let row = sqlx::query("SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE guild_id = $1")
+            .bind(guild_id)
+            .fetch_one(&self.read)
+            .await?;
+        let next: i64 = row.try_get(0)?;
+        Ok(next as i32)
+    }
+
+    pub async fn update_channel(&self, id: i64, update: &ChannelUpdate<'_>) -> Result<Option<ChannelRow>> {
+        Ok(sqlx::query_as(
+            "UPDATE channels SET
+                name = COALESCE($1, name),
+                topic = CASE WHEN $2 = 1 THEN $3 ELSE topic END,
+                parent_id = CASE WHEN $4 = 1 THEN $5 ELSE parent_id END,
+                position = COALESCE($6, position)
+             WHERE id = $7
+             RETURNING id, guild_id, kind, name, topic, parent_id, position, created_at",
+        )
+        .bind(update.name)
+        .bind(i16::from(update.topic.is_some()))
+        .bind(update.topic.flatten())
+        .bind(i16::from(update.parent_id.is_some()))
+        .bind(update.parent_id.flatten())
+        .bind(update.position)
+        .bind(id)
+        .fetch_optional(&self.write)
+        .await?)
+    }
+
+    /// Applies a reorder atomically; every id must belong to `guild_id` (checked by the caller).
+    pub async fn place_channels(&self, guild_id: i64, placements: &[ChannelPlacement]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for placement in placements {
+            sqlx::query("UPDATE channels SET position = $1, parent_id = $2 WHERE id = $3 AND guild_id = $4")
+                .bind(placement.position)
+                .bind(placement.parent_id)
+                .bind(placement.id)
+                .bind(guild_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a channel with its messages; a deleted category's channels become uncategorised.
+    pub async fn delete_channel(&self, id: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE channels SET parent_id = NULL WHERE parent_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM channels WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+pub(crate) async fn insert_channel(tx: &mut sqlx::Transaction<'static, sqlx::Any>, channel: &ChannelRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO channels (id, guild_id, kind, name, topic, parent_id, position, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(channel.id)
+    .bind(channel.guild_id)
+    .bind(channel.kind.as_i16())
+    .bind(&channel.name)
+    .bind(&channel.topic)
+    .bind(channel.parent_id)
+    .bind(channel.position)
+    .bind(channel.created_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Messages and their history.
+
+use sqlx::FromRow;
+
+use crate::read_states::advance_read_state;
+use crate::{Result, Store};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub guild_id: i64,
+    pub author_id: i64,
+    pub author_username: String,
+    pub author_display_name: Option<String>,
+    pub content: String,
+    pub nonce: Option<String>,
+    pub reply_to: Option<i64>,
+    pub edited_at: Option<i64>,
+}
+
+pub struct NewMessage<'a> {
+    pub id: i64,
+    pub channel_id: i64,
+    pub guild_id: i64,
+    pub author_id: i64,
+    pub content: &'a str,
+    pub nonce: Option<&'a str>,
+    pub reply_to: Option<i64>,
+}
+
+/// Which slice of a channel's history to read.
+#[derive(Debug, Clone, Copy)]
+pub enum MessagesPage {
+    Latest,
+    Before(i64),
+    After(i64),
+    /// Half the page before the id, the message itself, and the rest after it.
+    Around(i64),
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.channel_id, m.guild_id, m.author_id, u.username AS author_username,
+    u.display_name AS author_display_name, m.content, m.nonce, m.reply_to, m.edited_at
+    FROM messages m JOIN users u ON u.id = m.author_id";
+
+impl Store {
+    /// Stores a message and marks it read for its author. With a nonce already used by this
+    /// author in this channel, stores nothing and returns the first message instead; the flag
+    /// says whether the message is new.
+    pub async fn create_message(&self, message: NewMessage<'_>) -> Result<(MessageRow, bool)> {
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO messages (id, channel_id, guild_id, author_id, content, nonce, reply_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (channel_id, author_id, nonce) WHERE nonce IS NOT NULL DO NOTHING",
+        )
+        .bind(message.id)
+        .bind(message.channel_id)
+        .bind(message.guild_id)
+        .bind(message.author_id)
+        .bind(message.content)
+        .bind(message.nonce)
+        .bind(message.reply_to)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let row: MessageRow = if inserted {
+            advance_read_state(&mut tx, message.author_id, message.channel_id, message.id).await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1")))
+                .bind(message.id)
+                .fetch_one(&mut *tx)
+                .await?
+        } else {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.author_id = $2 AND m.nonce = $3"
+            )))
+            .bind(message.channel_id)
+            .bind(message.author_id)
+            .bind(message.nonce)
+            .fetch_one(&mut *tx)
+            .await?
+        };
+        tx.commit().await?;
+        Ok((row, inserted))
+    }
+
+    pub async fn message(&self, channel_id: i64, id: i64) -> Result<Option<MessageRow>> {
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1 AND m.channel_id = $2")))
+            .bind(id)
+            .bind(channel_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    /// Up to `limit` messages of a channel, newest first.
+    pub async fn messages(&self, channel_id: i64, page: MessagesPage, limit: i64) -> Result<Vec<MessageRow>> {
+        let older = |before: i64, limit: i64| {
+            sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(format!(
+                "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+            )))
+            .bind(channel_id)
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.read)
+        };
+        let newer = |after: i64, limit: i64| {
+            sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(format!(
+                "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $3"
+            )))
+            .bind(channel_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.read)
+        };
+        Ok(match page {
+            MessagesPage::Latest => older(i64::MAX, limit).await?,
+            MessagesPage::Before(id) => older(id, limit).await?,
+            MessagesPage::After(id) => {
+                let mut rows = newer(id, limit).await?;
+                rows.reverse();
+                rows
+            }
+            MessagesPage::Around(id) => {
+                // The message itself counts toward the newer half, so `around` includes it.
+                let newer_count = limit - limit / 2;
+                let mut rows = newer(id - 1, newer_count).await?;
+                rows.reverse();
+                rows.extend(older(id, limit / 2).await?);
+                rows
+            }
+        })
+    }
+
+    pub async fn edit_message(&self, id: i64, content: &str, now: i64) -> Result<Option<MessageRow>> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3")
+            .bind(content)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn delete_message(&self, id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM messages WHERE id = $1").bind(id).execute(&self.write).await?;
+        Ok(())
+    }
+}
