@@ -58,13 +58,17 @@ impl Store {
             .await?)
     }
 
-    /// A guild's live invites (not revoked), newest first; only `creator_id`'s when given.
-    pub async fn invites_of_guild(&self, guild_id: i64, creator_id: Option<i64>) -> Result<Vec<InviteRow>> {
+    /// A guild's usable invites (not revoked, expired or used up), newest first; only
+    /// `creator_id`'s when given.
+    pub async fn invites_of_guild(&self, guild_id: i64, creator_id: Option<i64>, now: i64) -> Result<Vec<InviteRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{INVITE_SELECT} WHERE guild_id = $1 AND revoked_at IS NULL AND ($2 = 0 OR creator_id = $3)
+            "{INVITE_SELECT} WHERE guild_id = $1 AND revoked_at IS NULL
+               AND (expires_at IS NULL OR expires_at > $2) AND (max_uses IS NULL OR uses < max_uses)
+               AND ($3 = 0 OR creator_id = $4)
              ORDER BY created_at DESC"
         )))
         .bind(guild_id)
+        .bind(now)
         .bind(i16::from(creator_id.is_some()))
         .bind(creator_id.unwrap_or(0))
         .fetch_all(&self.read)

@@ -38,14 +38,14 @@ fn unusable(invite: &InviteRow, now: i64) -> Option<ApiError> {
     }
 }
 
-/// Live invites of the guild: all of them for admins, your own for other members.
+/// Usable invites of the guild: all of them for admins, your own for other members.
 #[utoipa::path(get, path = "/api/guilds/{guild_id}/invites", tag = "invites", security(("bearer" = [])),
     params(("guild_id" = Id, Path)),
     responses((status = 200, body = Vec<Invite>), (status = "4XX", body = ErrorBody)))]
 pub async fn list_invites(State(state): State<AppState>, session: Session, Path(guild_id): Path<Id>) -> ApiResult<Json<Vec<Invite>>> {
     let access = guild_access(&state, &session, guild_id).await?;
     let only_mine = (!access.permissions.contains(Permissions::MANAGE_GUILD)).then_some(session.user_id.0);
-    let invites = state.store.invites_of_guild(guild_id.0, only_mine).await?;
+    let invites = state.store.invites_of_guild(guild_id.0, only_mine, now_ms()).await?;
     Ok(Json(invites.iter().map(views::invite).collect()))
 }
 
