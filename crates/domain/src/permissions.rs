@@ -79,7 +79,8 @@ impl GuildRole {
     }
 
     pub fn permissions(self) -> Permissions {
-        let member = Permissions::VIEW_CHANNELS | Permissions::SEND_MESSAGES | Permissions::CREATE_INVITES;
+        let member =
+            Permissions::VIEW_CHANNELS | Permissions::SEND_MESSAGES | Permissions::CREATE_INVITES;
         let admin = member
             | Permissions::MANAGE_MESSAGES
             | Permissions::MANAGE_CHANNELS
@@ -114,7 +115,9 @@ mod tests {
 
         let admin = GuildRole::Admin.permissions();
         assert!(admin.contains(member));
-        assert!(admin.contains(Permissions::MANAGE_CHANNELS | Permissions::BAN_MEMBERS | Permissions::MANAGE_MESSAGES));
+        assert!(admin.contains(
+            Permissions::MANAGE_CHANNELS | Permissions::BAN_MEMBERS | Permissions::MANAGE_MESSAGES
+        ));
         assert!(!admin.contains(Permissions::MANAGE_ADMINS));
         assert!(!admin.contains(Permissions::OWN_GUILD));
 

@@ -10,6 +10,7 @@ mod extract;
 mod metrics;
 mod rate_limit;
 mod state;
+mod web;
 
 pub use api::openapi;
 pub use app::Application;

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 #[test]
 fn the_committed_openapi_document_is_current() {
-    let generated = madang_server::openapi().to_pretty_json().expect("the document serialises") + "\n";
+    let generated = madang_server::openapi()
+        .to_pretty_json()
+        .expect("the document serialises")
+        + "\n";
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
     if std::env::var("MADANG_UPDATE_OPENAPI").as_deref() == Ok("1") {
         std::fs::write(&path, &generated).expect("write docs/openapi.json");

@@ -21,7 +21,14 @@ const GUILD_SELECT: &str = "SELECT g.id, g.name, g.owner_id, g.created_at,
 
 impl Store {
     /// Creates a guild owned by `owner_id`, with the given starting channels.
-    pub async fn create_guild(&self, id: i64, name: &str, owner_id: i64, channels: &[ChannelRow], now: i64) -> Result<GuildRow> {
+    pub async fn create_guild(
+        &self,
+        id: i64,
+        name: &str,
+        owner_id: i64,
+        channels: &[ChannelRow],
+        now: i64,
+    ) -> Result<GuildRow> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO guilds (id, name, owner_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(id)
@@ -42,14 +49,22 @@ impl Store {
             insert_channel(&mut tx, channel).await?;
         }
         tx.commit().await?;
-        Ok(GuildRow { id, name: name.to_owned(), owner_id, created_at: now, member_count: 1 })
+        Ok(GuildRow {
+            id,
+            name: name.to_owned(),
+            owner_id,
+            created_at: now,
+            member_count: 1,
+        })
     }
 
     pub async fn guild(&self, id: i64) -> Result<Option<GuildRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{GUILD_SELECT} WHERE g.id = $1")))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{GUILD_SELECT} WHERE g.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// The guilds `user_id` is a member of, oldest first.
@@ -63,7 +78,11 @@ impl Store {
     }
 
     pub async fn rename_guild(&self, id: i64, name: &str) -> Result<()> {
-        sqlx::query("UPDATE guilds SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&self.write).await?;
+        sqlx::query("UPDATE guilds SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 
@@ -93,7 +112,10 @@ impl Store {
 
     /// Deletes the guild with its channels, messages, members, bans and invites.
     pub async fn delete_guild(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM guilds WHERE id = $1").bind(id).execute(&self.write).await?;
+        sqlx::query("DELETE FROM guilds WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 }

@@ -52,15 +52,22 @@ impl Store {
     }
 
     pub async fn invite(&self, code: &str) -> Result<Option<InviteRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{INVITE_SELECT} WHERE code = $1")))
-            .bind(code)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{INVITE_SELECT} WHERE code = $1"
+        )))
+        .bind(code)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// A guild's usable invites (not revoked, expired or used up), newest first; only
     /// `creator_id`'s when given.
-    pub async fn invites_of_guild(&self, guild_id: i64, creator_id: Option<i64>, now: i64) -> Result<Vec<InviteRow>> {
+    pub async fn invites_of_guild(
+        &self,
+        guild_id: i64,
+        creator_id: Option<i64>,
+        now: i64,
+    ) -> Result<Vec<InviteRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{INVITE_SELECT} WHERE guild_id = $1 AND revoked_at IS NULL
                AND (expires_at IS NULL OR expires_at > $2) AND (max_uses IS NULL OR uses < max_uses)
@@ -85,13 +92,22 @@ impl Store {
     }
 
     /// Joins `user_id` to the invite's guild, taking one use.
-    pub async fn accept_invite(&self, code: &str, user_id: i64, now: i64) -> Result<InviteAcceptance> {
+    pub async fn accept_invite(
+        &self,
+        code: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<InviteAcceptance> {
         let mut tx = self.begin().await?;
-        let invite: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{INVITE_SELECT} WHERE code = $1")))
-            .bind(code)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(invite) = invite else { return Ok(InviteAcceptance::Unknown) };
+        let invite: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{INVITE_SELECT} WHERE code = $1"
+        )))
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(invite) = invite else {
+            return Ok(InviteAcceptance::Unknown);
+        };
         let guild_id = invite.guild_id;
         if invite.revoked_at.is_some() {
             return Ok(InviteAcceptance::Revoked);
@@ -102,11 +118,12 @@ impl Store {
         if is_banned(&mut tx, guild_id, user_id).await? {
             return Ok(InviteAcceptance::Banned);
         }
-        let already = sqlx::query("SELECT 1 FROM guild_members WHERE guild_id = $1 AND user_id = $2")
-            .bind(guild_id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let already =
+            sqlx::query("SELECT 1 FROM guild_members WHERE guild_id = $1 AND user_id = $2")
+                .bind(guild_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if already.is_some() {
             return Ok(InviteAcceptance::AlreadyMember { guild_id });
         }

@@ -90,7 +90,11 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store { read: pool.clone(), write: pool, backend }
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                }
             }
             Backend::Sqlite => {
                 let sqlite_pool = |max| {
@@ -112,7 +116,11 @@ impl Store {
                 };
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
-                Store { read, write, backend }
+                Store {
+                    read,
+                    write,
+                    backend,
+                }
             }
         };
         sqlx::migrate!("./migrations").run(&store.write).await?;
@@ -140,6 +148,7 @@ impl Store {
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
-    error.as_database_error().is_some_and(|e| e.is_unique_violation())
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
-

@@ -23,7 +23,8 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for MemberRow {
             user_id: row.try_get("user_id")?,
             username: row.try_get("username")?,
             display_name: row.try_get("display_name")?,
-            role: GuildRole::from_i16(role).ok_or_else(|| sqlx::Error::Decode(format!("unknown guild role {role}").into()))?,
+            role: GuildRole::from_i16(role)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown guild role {role}").into()))?,
             joined_at: row.try_get("joined_at")?,
         })
     }
@@ -40,19 +41,23 @@ pub struct BanRow {
     pub created_at: i64,
 }
 
-const MEMBER_SELECT: &str = "SELECT m.guild_id, m.user_id, u.username, u.display_name, m.role, m.joined_at
+const MEMBER_SELECT: &str =
+    "SELECT m.guild_id, m.user_id, u.username, u.display_name, m.role, m.joined_at
     FROM guild_members m JOIN users u ON u.id = m.user_id";
-const BAN_SELECT: &str = "SELECT b.guild_id, b.user_id, u.username, u.display_name, b.reason, b.banned_by, b.created_at
+const BAN_SELECT: &str =
+    "SELECT b.guild_id, b.user_id, u.username, u.display_name, b.reason, b.banned_by, b.created_at
     FROM guild_bans b JOIN users u ON u.id = b.user_id";
 
 impl Store {
     /// The membership of `user_id` in `guild_id`: the question behind every authorisation.
     pub async fn member(&self, guild_id: i64, user_id: i64) -> Result<Option<MemberRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{MEMBER_SELECT} WHERE m.guild_id = $1 AND m.user_id = $2")))
-            .bind(guild_id)
-            .bind(user_id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{MEMBER_SELECT} WHERE m.guild_id = $1 AND m.user_id = $2"
+        )))
+        .bind(guild_id)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// Members in user-id order after `after`.
@@ -67,7 +72,12 @@ impl Store {
         .await?)
     }
 
-    pub async fn set_member_role(&self, guild_id: i64, user_id: i64, role: GuildRole) -> Result<()> {
+    pub async fn set_member_role(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        role: GuildRole,
+    ) -> Result<()> {
         sqlx::query("UPDATE guild_members SET role = $1 WHERE guild_id = $2 AND user_id = $3")
             .bind(role.as_i16())
             .bind(guild_id)
@@ -87,7 +97,14 @@ impl Store {
     }
 
     /// Bans `user_id` (member or not) and removes them from the guild, in one step.
-    pub async fn ban(&self, guild_id: i64, user_id: i64, reason: Option<&str>, banned_by: i64, now: i64) -> Result<()> {
+    pub async fn ban(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        reason: Option<&str>,
+        banned_by: i64,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO guild_bans (guild_id, user_id, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -106,11 +123,13 @@ impl Store {
     }
 
     pub async fn ban_of(&self, guild_id: i64, user_id: i64) -> Result<Option<BanRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{BAN_SELECT} WHERE b.guild_id = $1 AND b.user_id = $2")))
-            .bind(guild_id)
-            .bind(user_id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{BAN_SELECT} WHERE b.guild_id = $1 AND b.user_id = $2"
+        )))
+        .bind(guild_id)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// Bans in user-id order after `after`.
@@ -136,7 +155,11 @@ impl Store {
     }
 }
 
-pub(crate) async fn is_banned(tx: &mut sqlx::Transaction<'static, sqlx::Any>, guild_id: i64, user_id: i64) -> Result<bool> {
+pub(crate) async fn is_banned(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    guild_id: i64,
+    user_id: i64,
+) -> Result<bool> {
     let row = sqlx::query("SELECT COUNT(*) FROM guild_bans WHERE guild_id = $1 AND user_id = $2")
         .bind(guild_id)
         .bind(user_id)
@@ -145,7 +168,11 @@ pub(crate) async fn is_banned(tx: &mut sqlx::Transaction<'static, sqlx::Any>, gu
     Ok(row.try_get::<i64, _>(0)? > 0)
 }
 
-async fn delete_member(tx: &mut sqlx::Transaction<'static, sqlx::Any>, guild_id: i64, user_id: i64) -> Result<bool> {
+async fn delete_member(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    guild_id: i64,
+    user_id: i64,
+) -> Result<bool> {
     let removed = sqlx::query("DELETE FROM guild_members WHERE guild_id = $1 AND user_id = $2")
         .bind(guild_id)
         .bind(user_id)

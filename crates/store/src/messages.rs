@@ -39,7 +39,8 @@ pub enum MessagesPage {
     Around(i64),
 }
 
-const MESSAGE_SELECT: &str = "SELECT m.id, m.channel_id, m.guild_id, m.author_id, u.username AS author_username,
+const MESSAGE_SELECT: &str =
+    "SELECT m.id, m.channel_id, m.guild_id, m.author_id, u.username AS author_username,
     u.display_name AS author_display_name, m.content, m.nonce, m.reply_to, m.edited_at
     FROM messages m JOIN users u ON u.id = m.author_id";
 
@@ -67,10 +68,12 @@ impl Store {
             == 1;
         let row: MessageRow = if inserted {
             advance_read_state(&mut tx, message.author_id, message.channel_id, message.id).await?;
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1")))
-                .bind(message.id)
-                .fetch_one(&mut *tx)
-                .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{MESSAGE_SELECT} WHERE m.id = $1"
+            )))
+            .bind(message.id)
+            .fetch_one(&mut *tx)
+            .await?
         } else {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.author_id = $2 AND m.nonce = $3"
@@ -86,15 +89,22 @@ impl Store {
     }
 
     pub async fn message(&self, channel_id: i64, id: i64) -> Result<Option<MessageRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1 AND m.channel_id = $2")))
-            .bind(id)
-            .bind(channel_id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_SELECT} WHERE m.id = $1 AND m.channel_id = $2"
+        )))
+        .bind(id)
+        .bind(channel_id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// Up to `limit` messages of a channel, newest first.
-    pub async fn messages(&self, channel_id: i64, page: MessagesPage, limit: i64) -> Result<Vec<MessageRow>> {
+    pub async fn messages(
+        &self,
+        channel_id: i64,
+        page: MessagesPage,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
         let older = |before: i64, limit: i64| {
             sqlx::query_as::<_, MessageRow>(sqlx::AssertSqlSafe(format!(
                 "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
@@ -132,7 +142,12 @@ impl Store {
         })
     }
 
-    pub async fn edit_message(&self, id: i64, content: &str, now: i64) -> Result<Option<MessageRow>> {
+    pub async fn edit_message(
+        &self,
+        id: i64,
+        content: &str,
+        now: i64,
+    ) -> Result<Option<MessageRow>> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3")
             .bind(content)
@@ -140,16 +155,21 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGE_SELECT} WHERE m.id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{MESSAGE_SELECT} WHERE m.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(row)
     }
 
     pub async fn delete_message(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM messages WHERE id = $1").bind(id).execute(&self.write).await?;
+        sqlx::query("DELETE FROM messages WHERE id = $1")
+            .bind(id)
+            .execute(&self.write)
+            .await?;
         Ok(())
     }
 }

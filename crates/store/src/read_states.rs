@@ -15,16 +15,23 @@ pub struct ReadStateRow {
 
 impl Store {
     /// Moves the user's read marker in the channel forward to `message_id` (never back).
-    pub async fn ack(&self, user_id: i64, channel_id: i64, message_id: i64) -> Result<ReadStateRow> {
+    pub async fn ack(
+        &self,
+        user_id: i64,
+        channel_id: i64,
+        message_id: i64,
+    ) -> Result<ReadStateRow> {
         let mut tx = self.begin().await?;
         advance_read_state(&mut tx, user_id, channel_id, message_id).await?;
         tx.commit().await?;
-        let last_read: i64 = sqlx::query("SELECT last_read_message_id FROM read_states WHERE user_id = $1 AND channel_id = $2")
-            .bind(user_id)
-            .bind(channel_id)
-            .fetch_one(&self.read)
-            .await?
-            .try_get(0)?;
+        let last_read: i64 = sqlx::query(
+            "SELECT last_read_message_id FROM read_states WHERE user_id = $1 AND channel_id = $2",
+        )
+        .bind(user_id)
+        .bind(channel_id)
+        .fetch_one(&self.read)
+        .await?
+        .try_get(0)?;
         self.read_state(channel_id, last_read).await
     }
 
@@ -64,7 +71,11 @@ impl Store {
         .fetch_one(&self.read)
         .await?
         .try_get(0)?;
-        Ok(ReadStateRow { channel_id, last_read_message_id, unread_count })
+        Ok(ReadStateRow {
+            channel_id,
+            last_read_message_id,
+            unread_count,
+        })
     }
 }
 

@@ -25,7 +25,8 @@ pub struct NewUser<'a> {
     pub created_at: i64,
 }
 
-const USER_COLUMNS: &str = "id, username, email, display_name, password_hash, system_role, created_at";
+const USER_COLUMNS: &str =
+    "id, username, email, display_name, password_hash, system_role, created_at";
 
 impl Store {
     /// Fails with `Conflict("username")` or `Conflict("email")` when either is taken.
@@ -47,31 +48,41 @@ impl Store {
             Ok(row) => Ok(row),
             Err(error) if is_unique_violation(&error) => {
                 let username_taken = self.user_by_username(user.username).await?.is_some();
-                Err(StoreError::Conflict(if username_taken { "username" } else { "email" }))
+                Err(StoreError::Conflict(if username_taken {
+                    "username"
+                } else {
+                    "email"
+                }))
             }
             Err(error) => Err(error.into()),
         }
     }
 
     pub async fn user(&self, id: i64) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1")))
-            .bind(username)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        )))
+        .bind(username)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1")))
-            .bind(email)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
+        )))
+        .bind(email)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// Users in id order after `after`; for administration.

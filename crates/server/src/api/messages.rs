@@ -4,8 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{MessageContent, Nonce};
-use madang_protocol::rest::{AckRequest, CreateMessage, ErrorBody, Message, MessagesQuery, ReadState, UpdateMessage};
 use madang_protocol::Id;
+use madang_protocol::rest::{
+    AckRequest, CreateMessage, ErrorBody, Message, MessagesQuery, ReadState, UpdateMessage,
+};
 use madang_store::{ChannelKind, ChannelRow, MessagesPage, NewMessage};
 
 use super::access::channel_access;
@@ -44,7 +46,11 @@ pub async fn list_messages(
         (Some(id), None, None) => MessagesPage::Before(id.0),
         (None, Some(id), None) => MessagesPage::After(id.0),
         (None, None, Some(id)) => MessagesPage::Around(id.0),
-        _ => return Err(ApiError::validation("use at most one of before, after and around")),
+        _ => {
+            return Err(ApiError::validation(
+                "use at most one of before, after and around",
+            ));
+        }
     };
     let messages = state.store.messages(channel_id.0, page, limit).await?;
     Ok(Json(messages.iter().map(views::message).collect()))
@@ -69,9 +75,15 @@ pub async fn create_message(
     let content = MessageContent::parse(&request.content)?;
     let nonce = request.nonce.as_deref().map(Nonce::parse).transpose()?;
     if let Some(reply_to) = request.reply_to
-        && state.store.message(channel_id.0, reply_to.0).await?.is_none()
+        && state
+            .store
+            .message(channel_id.0, reply_to.0)
+            .await?
+            .is_none()
     {
-        return Err(ApiError::validation("reply_to: must be a message in this channel"));
+        return Err(ApiError::validation(
+            "reply_to: must be a message in this channel",
+        ));
     }
     let (message, created) = state
         .store
@@ -85,7 +97,11 @@ pub async fn create_message(
             reply_to: request.reply_to.map(|id| id.0),
         })
         .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(views::message(&message))))
 }
 
@@ -99,7 +115,11 @@ pub async fn get_message(
     Path((channel_id, message_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<Message>> {
     channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     Ok(Json(views::message(&message)))
 }
 
@@ -114,7 +134,11 @@ pub async fn update_message(
     Json(request): Json<UpdateMessage>,
 ) -> ApiResult<Json<Message>> {
     channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     if message.author_id != session.user_id.0 {
         return Err(ApiError::forbidden("only the author can edit a message"));
     }
@@ -137,7 +161,11 @@ pub async fn delete_message(
     Path((channel_id, message_id)): Path<(Id, Id)>,
 ) -> ApiResult<StatusCode> {
     let (_, access) = channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     if message.author_id != session.user_id.0 {
         access.require(Permissions::MANAGE_MESSAGES)?;
     }
@@ -157,7 +185,14 @@ pub async fn ack(
 ) -> ApiResult<Json<ReadState>> {
     let (channel, _) = channel_access(&state, &session, channel_id).await?;
     require_text(&channel)?;
-    state.store.message(channel_id.0, request.message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    let read_state = state.store.ack(session.user_id.0, channel_id.0, request.message_id.0).await?;
+    state
+        .store
+        .message(channel_id.0, request.message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let read_state = state
+        .store
+        .ack(session.user_id.0, channel_id.0, request.message_id.0)
+        .await?;
     Ok(Json(views::read_state(&read_state)))
 }

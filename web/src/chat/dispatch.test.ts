@@ -1,0 +1,178 @@
+import { QueryClient } from '@tanstack/react-query';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Channel, Guild, Message, MessageAuthor } from '../api/types';
+import { useSession } from '../auth/session';
+import type { Dispatch, ReadyData } from '../gateway/protocol';
+import { applyDispatch } from './applyDispatch';
+import { useLive } from './live';
+import { chronological, type MessagePages } from './messageCache';
+import { usePending } from './pending';
+import { queryKeys } from './queryKeys';
+import { unreadCount, useReadStates } from './readStates';
+import { resetChatState } from './reset';
+import { retrySend, sendMessage } from './send';
+import { useToasts } from './toasts';
+
+const me: MessageAuthor = { id: 'me', username: 'mina', display_name: 'Mina' };
+const other: MessageAuthor = { id: 'you', username: 'jun', display_name: null };
+
+let nextId = 100;
+const message = (channelId: string, author = other, extra: Partial<Message> = {}): Message => ({
+  id: String(nextId++),
+  channel_id: channelId,
+  guild_id: 'g1',
+  author,
+  content: 'hello',
+  created_at: '2025-03-04T10:00:00Z',
+  edited_at: null,
+  ...extra,
+});
+
+const dispatch = <T extends Dispatch['t']>(t: T, d: Extract<Dispatch, { t: T }>['d']) => ({ t, d, s: null }) as Dispatch;
+
+let queryClient: QueryClient;
+const context = { activeChannelId: 'c1', now: 1_000 };
+const cached = (channelId: string) => chronological(queryClient.getQueryData<MessagePages>(queryKeys.messages(channelId)));
+const seedHistory = (channelId: string, messages: Message[] = []) =>
+  queryClient.setQueryData<MessagePages>(queryKeys.messages(channelId), { pages: [messages], pageParams: [undefined] });
+
+beforeEach(() => {
+  queryClient = new QueryClient();
+  useSession.setState({ status: 'signedIn', user: me });
+  resetChatState();
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('applyDispatch', () => {
+  const ready: ReadyData = {
+    session_id: 's',
+    user: me,
+    guilds: [
+      {
+        id: 'g1',
+        name: 'Study',
+        owner_id: 'me',
+        channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0 }],
+        members: [{ user: other, role: 'member' }],
+      },
+    ],
+    read_states: [{ channel_id: 'c2', last_read_message_id: '5', unread_count: 3 }],
+  };
+
+  it('seeds guilds, channels, presence and read states from READY', () => {
+    applyDispatch(queryClient, dispatch('READY', ready), context);
+    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)).toEqual([{ id: 'g1', name: 'Study', owner_id: 'me' }]);
+    expect(queryClient.getQueryData<Channel[]>(queryKeys.channels('g1'))?.map((c) => c.name)).toEqual(['general']);
+    expect(useLive.getState().presence).toEqual({ you: 'online' });
+    expect(unreadCount(useReadStates.getState().byChannel.c2)).toBe(3);
+  });
+
+  it('adds messages from others: read in the open channel, unread with a toast elsewhere', () => {
+    seedHistory('c1');
+    seedHistory('c2');
+    const here = message('c1');
+    const there = message('c2');
+    applyDispatch(queryClient, dispatch('MESSAGE_CREATE', here), context);
+    applyDispatch(queryClient, dispatch('MESSAGE_CREATE', there), context);
+    expect(cached('c1')).toEqual([here]);
+    expect(cached('c2')).toEqual([there]);
+    expect(unreadCount(useReadStates.getState().byChannel.c1)).toBe(0);
+    expect(unreadCount(useReadStates.getState().byChannel.c2)).toBe(1);
+    expect(useToasts.getState().toasts).toEqual([there]);
+  });
+
+  it('applies edits and deletes to the cached history', () => {
+    const original = message('c1');
+    seedHistory('c1', [original]);
+    applyDispatch(queryClient, dispatch('MESSAGE_UPDATE', { ...original, content: 'edited', edited_at: '2025-03-04T10:01:00Z' }), context);
+    expect(cached('c1')[0]!.content).toBe('edited');
+    applyDispatch(queryClient, dispatch('MESSAGE_DELETE', { id: original.id, channel_id: 'c1', guild_id: 'g1' }), context);
+    expect(cached('c1')).toEqual([]);
+  });
+
+  it('drops a guild the user left or was removed from', () => {
+    applyDispatch(queryClient, dispatch('READY', ready), context);
+    applyDispatch(queryClient, dispatch('GUILD_DELETE', { id: 'g1' }), context);
+    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)).toEqual([]);
+    expect(queryClient.getQueryData(queryKeys.channels('g1'))).toBeUndefined();
+  });
+
+  it("shows typing until the author's message arrives, and never for the user themself", () => {
+    seedHistory('c1');
+    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', user_id: 'you' }), context);
+    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', user_id: 'me' }), context);
+    expect(Object.keys(useLive.getState().typing.c1 ?? {})).toEqual(['you']);
+    applyDispatch(queryClient, dispatch('MESSAGE_CREATE', message('c1')), context);
+    expect(useLive.getState().typing.c1).toEqual({});
+  });
+
+  it("follows read states acknowledged by the user's other sessions", () => {
+    applyDispatch(queryClient, dispatch('READ_STATE_UPDATE', { channel_id: 'c2', last_read_message_id: '9', unread_count: 0 }), context);
+    expect(useReadStates.getState().byChannel.c2).toMatchObject({ lastReadId: '9', unreadCount: 0 });
+  });
+});
+
+describe('optimistic send', () => {
+  /** A fake POST /messages that records bodies and answers from `respond`. */
+  function stubSend(respond: (body: { content: string; nonce: string }) => Response | Promise<Response>) {
+    const bodies: { content: string; nonce: string }[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (_url: string, init: RequestInit) => {
+        const body = JSON.parse(String(init.body)) as { content: string; nonce: string };
+        bodies.push(body);
+        return respond(body);
+      }),
+    );
+    return bodies;
+  }
+
+  const created = (body: { content: string; nonce: string }, id = '500') =>
+    new Response(JSON.stringify(message('c1', me, { id, content: body.content, nonce: body.nonce })), { status: 201 });
+
+  it('shows the message as sending, then replaces it with the server copy', async () => {
+    seedHistory('c1');
+    let answer: (response: Response) => void = () => {};
+    const bodies = stubSend(() => new Promise((resolve) => (answer = resolve)));
+    const sent = sendMessage(queryClient, 'c1', 'hi **there**', null);
+    expect(usePending.getState().byChannel.c1).toMatchObject([{ content: 'hi **there**', status: 'sending' }]);
+    await vi.waitFor(() => expect(bodies).toHaveLength(1));
+    answer(created(bodies[0]!));
+    await sent;
+    expect(usePending.getState().byChannel.c1).toEqual([]);
+    expect(cached('c1').map((m) => [m.id, m.content])).toEqual([['500', 'hi **there**']]);
+  });
+
+  it('marks a failed send and retries it with the same nonce', async () => {
+    seedHistory('c1');
+    let fail = true;
+    const bodies = stubSend((body) =>
+      fail ? new Response(JSON.stringify({ error: { code: 'internal', message: 'x' } }), { status: 503 }) : created(body),
+    );
+    await sendMessage(queryClient, 'c1', 'again', null);
+    const [failed] = usePending.getState().byChannel.c1!;
+    expect(failed).toMatchObject({ status: 'failed' });
+    fail = false;
+    await retrySend(queryClient, failed!);
+    expect(bodies.map((body) => body.nonce)).toEqual([failed!.nonce, failed!.nonce]);
+    expect(usePending.getState().byChannel.c1).toEqual([]);
+    expect(cached('c1')).toHaveLength(1);
+  });
+
+  it('settles on MESSAGE_CREATE when the gateway is faster than the POST, without duplicating', async () => {
+    seedHistory('c1');
+    let answer: (response: Response) => void = () => {};
+    const bodies = stubSend(() => new Promise((resolve) => (answer = resolve)));
+    const sent = sendMessage(queryClient, 'c1', 'race', null);
+    await vi.waitFor(() => expect(bodies).toHaveLength(1));
+    const echoed = message('c1', me, { id: '777', content: 'race', nonce: bodies[0]!.nonce });
+    applyDispatch(queryClient, dispatch('MESSAGE_CREATE', echoed), context);
+    expect(usePending.getState().byChannel.c1).toEqual([]);
+    answer(new Response(JSON.stringify(echoed), { status: 201 }));
+    await sent;
+    expect(cached('c1').map((m) => m.id)).toEqual(['777']);
+  });
+});

@@ -1,0 +1,12 @@
+import { useLive } from './live';
+import { usePending } from './pending';
+import { useReadStates } from './readStates';
+import { useToasts } from './toasts';
+
+/** Forgets everything the chat stores hold about the signed-in account. */
+export function resetChatState(): void {
+  usePending.setState({ byChannel: {} });
+  useReadStates.setState({ byChannel: {} });
+  useLive.setState({ presence: {}, typing: {} });
+  useToasts.setState({ toasts: [] });
+}

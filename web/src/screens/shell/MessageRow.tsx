@@ -1,0 +1,154 @@
+// One message in the list: a full row (avatar, name, time) or a compact continuation, with its
+// reply reference, formatted content, and actions on hover or keyboard focus.
+import { memo, useState, type KeyboardEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Message } from '../../api/types';
+import { daysAgo, formatDateTime, formatDay, formatTime } from '../../i18n/format';
+import { Markdown } from '../../markdown/Markdown';
+import { Avatar } from '../../ui/Avatar';
+import { Icon } from '../../ui/Icon';
+
+export function DaySeparator({ date }: { date: Date }) {
+  const { t, i18n } = useTranslation();
+  const ago = daysAgo(date, new Date());
+  const label = ago === 0 ? t('messages.today') : ago === 1 ? t('messages.yesterday') : formatDay(date, i18n.language);
+  return (
+    <div className="day-separator" role="separator" aria-label={label}>
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function NewMessagesMarker() {
+  const { t } = useTranslation();
+  return (
+    <div className="new-messages-marker" role="separator" aria-label={t('messages.newMessages')}>
+      <span>{t('messages.newMessages')}</span>
+    </div>
+  );
+}
+
+function Timestamp({ iso, compact }: { iso: string; compact?: boolean }) {
+  const { i18n } = useTranslation();
+  const date = new Date(iso);
+  return (
+    <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, i18n.language)}>
+      {formatTime(date, i18n.language)}
+    </time>
+  );
+}
+
+export interface MessageRowProps {
+  message: Message;
+  grouped: boolean;
+  repliedTo: Message | undefined;
+  canEdit: boolean;
+  canDelete: boolean;
+  editing: boolean;
+  onReply: (message: Message) => void;
+  onStartEdit: (message: Message) => void;
+  onEndEdit: () => void;
+  onSaveEdit: (message: Message, content: string) => void;
+  onDelete: (message: Message) => void;
+}
+
+function EditBox({ message, onSave, onCancel }: { message: Message; onSave: (content: string) => void; onCancel: () => void }) {
+  const { t } = useTranslation();
+  const [value, setValue] = useState(message.content);
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      onCancel();
+    } else if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      const content = value.trim();
+      if (content && content !== message.content) onSave(content);
+      else onCancel();
+    }
+  };
+  return (
+    <div className="edit-box">
+      <textarea
+        className="composer-input edit-input"
+        aria-label={t('messages.editing')}
+        value={value}
+        maxLength={4000}
+        rows={Math.min(10, value.split('\n').length)}
+        autoFocus
+        onFocus={(event) => event.target.setSelectionRange(event.target.value.length, event.target.value.length)}
+        onChange={(event) => setValue(event.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      <span className="edit-hint">{t('messages.editHint')}</span>
+    </div>
+  );
+}
+
+export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
+  const { message, grouped, repliedTo, editing } = props;
+  const { t, i18n } = useTranslation();
+  const name = message.author.display_name || message.author.username;
+  return (
+    <article className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`} aria-label={name}>
+      {message.reply_to && (
+        <div className="message-reply-ref">
+          <Icon name="reply" size={14} />
+          {repliedTo ? (
+            <>
+              <span className="message-reply-author">{repliedTo.author.display_name || repliedTo.author.username}</span>
+              <span className="message-reply-text">{repliedTo.content}</span>
+            </>
+          ) : (
+            <span className="message-reply-text">{t('messages.replyMissing')}</span>
+          )}
+        </div>
+      )}
+      <div className="message-main">
+        <div className="message-gutter">
+          {grouped ? <Timestamp iso={message.created_at} compact /> : <Avatar id={message.author.id} name={name} size={40} />}
+        </div>
+        <div className="message-body">
+          {!grouped && (
+            <header className="message-header">
+              <span className="message-author">{name}</span>
+              <Timestamp iso={message.created_at} />
+            </header>
+          )}
+          {editing ? (
+            <EditBox message={message} onSave={(content) => props.onSaveEdit(message, content)} onCancel={props.onEndEdit} />
+          ) : (
+            <div className="message-content">
+              <Markdown
+                content={message.content}
+                trailing={
+                  message.edited_at && (
+                    <span className="message-edited" title={formatDateTime(new Date(message.edited_at), i18n.language)}>
+                      {t('messages.edited')}
+                    </span>
+                  )
+                }
+              />
+            </div>
+          )}
+        </div>
+      </div>
+      {!editing && (
+        <div className="message-actions" role="toolbar" aria-label={t('messages.actions')}>
+          <button type="button" className="icon-button" aria-label={t('messages.reply')} title={t('messages.reply')} onClick={() => props.onReply(message)}>
+            <Icon name="reply" size={18} />
+          </button>
+          {props.canEdit && (
+            <button type="button" className="icon-button" aria-label={t('common.edit')} title={t('common.edit')} onClick={() => props.onStartEdit(message)}>
+              <Icon name="edit" size={18} />
+            </button>
+          )}
+          {props.canDelete && (
+            <button type="button" className="icon-button icon-button-danger" aria-label={t('common.delete')} title={t('common.delete')} onClick={() => props.onDelete(message)}>
+              <Icon name="trash" size={18} />
+            </button>
+          )}
+        </div>
+      )}
+    </article>
+  );
+});

@@ -1,0 +1,2 @@
+// Tests render in English unless they choose otherwise.
+import '../i18n';
