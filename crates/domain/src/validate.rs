@@ -21,13 +21,17 @@ fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Trims surrounding white space and checks the length of what remains.
+/// Trims surrounding white space and checks the length of what remains. U+0000 is refused
+/// everywhere: PostgreSQL cannot store it, and no person types it.
 fn trimmed_text(
     field: &'static str,
     raw: &str,
     min: usize,
     max: usize,
 ) -> Result<String, RuleViolation> {
+    if raw.contains('\0') {
+        return Err(violation(field, "must not contain NUL characters"));
+    }
     let value = raw.trim();
     let n = chars(value);
     if n < min || n > max {
@@ -126,6 +130,9 @@ impl Password {
         if !(12..=128).contains(&n) {
             return Err(violation("password", "must be 12 to 128 characters"));
         }
+        if raw.contains('\0') {
+            return Err(violation("password", "must not contain NUL characters"));
+        }
         Ok(Password(raw.to_owned()))
     }
 }
@@ -196,6 +203,34 @@ impl Nonce {
             ));
         }
         Ok(Nonce(raw.to_owned()))
+    }
+}
+
+text_type!(
+    /// Why someone was banned: up to 512 characters; empty means no reason.
+    BanReason
+);
+impl BanReason {
+    pub fn parse(raw: &str) -> Result<Self, RuleViolation> {
+        trimmed_text("reason", raw, 0, 512).map(BanReason)
+    }
+}
+
+text_type!(
+    /// The secret of an invite link: 1–64 characters of base64url.
+    InviteCode
+);
+impl InviteCode {
+    pub fn parse(raw: &str) -> Result<Self, RuleViolation> {
+        if raw.is_empty()
+            || raw.len() > 64
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(violation("code", "is not an invite code"));
+        }
+        Ok(InviteCode(raw.to_owned()))
     }
 }
 
@@ -277,6 +312,24 @@ mod tests {
         assert!(ChannelName::parse("general").is_ok());
         assert!(ChannelName::parse("").is_err());
         assert!(DisplayName::parse("Kim\u{0007}").is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_every_text() {
+        assert!(MessageContent::parse("a\0b").is_err());
+        assert!(GuildName::parse("ab\0").is_err());
+        assert!(ChannelTopic::parse("\0").is_err());
+        assert!(BanReason::parse("spam\0").is_err());
+        assert!(Password::parse("twelve chars\0long").is_err());
+        assert!(Email::parse("a\0@example.com").is_err());
+    }
+
+    #[test]
+    fn invite_codes_are_base64url() {
+        assert!(InviteCode::parse("eJseIW7uXGyuJuL5cL6RSA").is_ok());
+        for bad in ["", "has space", "a/b", "%00", &"a".repeat(65)] {
+            assert!(InviteCode::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

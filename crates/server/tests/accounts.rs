@@ -2,6 +2,8 @@
 
 mod common;
 
+use madang_store::on_both_backends;
+
 use common::{Backend, PASSWORD, spawn_app, spawn_app_with};
 use madang_server::config::Quota;
 use reqwest::{Method, StatusCode};

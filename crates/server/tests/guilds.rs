@@ -2,6 +2,8 @@
 
 mod common;
 
+use madang_store::on_both_backends;
+
 use common::{Backend, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -2,6 +2,8 @@
 
 mod common;
 
+use madang_store::on_both_backends;
+
 use common::{Backend, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -412,3 +414,40 @@ on_both_backends!(
     history_pages,
     read_states_count_what_is_unread,
 );
+
+/// PostgreSQL cannot store U+0000: it must be a clear 422 on both backends, never a 5xx.
+async fn nul_characters_are_refused_not_crashed_on(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let alice = app.register("alice").await;
+    let (guild_id, channel) = app.create_guild(&alice, "Guild").await;
+    app.post(
+        &format!("/api/channels/{channel}/messages"),
+        &alice.token,
+        json!({"content": "a\u{0}b"}),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.patch(
+        &format!("/api/guilds/{guild_id}"),
+        &alice.token,
+        json!({"name": "nul\u{0}name"}),
+    )
+    .await
+    .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.call(
+        reqwest::Method::POST,
+        "/api/auth/login",
+        None,
+        Some(json!({"login": "alice\u{0}", "password": common::PASSWORD})),
+    )
+    .await
+    .expect_error(StatusCode::UNAUTHORIZED, "invalid_credentials");
+    app.call(reqwest::Method::GET, "/api/invites/bad%00code", None, None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    app.stop().await;
+}
+
+on_both_backends!(nul_characters_are_refused_not_crashed_on);

@@ -16,6 +16,8 @@ mod invites;
 mod members;
 mod messages;
 mod read_states;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
 use std::str::FromStr;

@@ -122,13 +122,14 @@ pub async fn login(
     Json(request): Json<LoginRequest>,
 ) -> ApiResult<Response> {
     state.limits.auth(peer_ip(&state, &headers, &peer))?;
-    let user = if request.login.contains('@') {
-        state
-            .store
-            .user_by_email(&request.login.trim().to_lowercase())
-            .await?
+    let login = request.login.trim();
+    // No account name holds U+0000, and PostgreSQL could not even compare one.
+    let user = if login.contains('\0') {
+        None
+    } else if login.contains('@') {
+        state.store.user_by_email(&login.to_lowercase()).await?
     } else {
-        state.store.user_by_username(request.login.trim()).await?
+        state.store.user_by_username(login).await?
     };
     let verified = state
         .passwords

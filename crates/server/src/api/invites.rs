@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use madang_domain::Permissions;
+use madang_domain::validate::InviteCode;
 use madang_protocol::rest::{
     CreateInvite, ErrorBody, ErrorCode, Guild, GuildPreview, Invite, InvitePreview,
 };
@@ -25,6 +26,11 @@ const MAX_AGE_SECONDS: std::ops::RangeInclusive<i64> = 60..=30 * 86_400;
 /// 128 random bits, base64url: unguessable, and short enough to type from a screen.
 fn new_invite_code() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+/// The code from the path; anything that cannot be a code is simply an unknown invite.
+fn invite_code(raw: &str) -> ApiResult<InviteCode> {
+    InviteCode::parse(raw).map_err(|_| ApiError::not_found("invite"))
 }
 
 /// Why an invite cannot be used, if it cannot.
@@ -126,9 +132,10 @@ pub async fn preview_invite(
         Some(&peer),
         state.config.trust_forwarded_for,
     ))?;
+    let code = invite_code(&code)?;
     let invite = state
         .store
-        .invite(&code)
+        .invite(code.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found("invite"))?;
     if let Some(error) = unusable(&invite, now_ms()) {
@@ -175,9 +182,10 @@ pub async fn accept_invite(
         Some(&peer),
         state.config.trust_forwarded_for,
     ))?;
+    let code = invite_code(&code)?;
     let (status, guild_id) = match state
         .store
-        .accept_invite(&code, session.user_id.0, now_ms())
+        .accept_invite(code.as_str(), session.user_id.0, now_ms())
         .await?
     {
         InviteAcceptance::Joined { guild_id } => (StatusCode::CREATED, guild_id),
@@ -225,9 +233,10 @@ pub async fn revoke_invite(
     session: Session,
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let code = invite_code(&code)?;
     let invite = state
         .store
-        .invite(&code)
+        .invite(code.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found("invite"))?;
     let access = guild_access(&state, &session, Id(invite.guild_id))
@@ -236,6 +245,6 @@ pub async fn revoke_invite(
     if invite.creator_id != session.user_id.0 {
         access.require(Permissions::MANAGE_GUILD)?;
     }
-    state.store.revoke_invite(&code, now_ms()).await?;
+    state.store.revoke_invite(code.as_str(), now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

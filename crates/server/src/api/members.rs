@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use madang_domain::validate::BanReason;
 use madang_domain::{GuildRole, Permissions};
 use madang_protocol::Id;
 use madang_protocol::rest::{
@@ -180,13 +181,9 @@ pub async fn create_ban(
     let reason = request
         .reason
         .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    if reason.is_some_and(|r| r.chars().count() > 512) {
-        return Err(ApiError::validation(
-            "reason: must be at most 512 characters",
-        ));
-    }
+        .map(BanReason::parse)
+        .transpose()?
+        .filter(|r| !r.as_str().is_empty());
     state
         .store
         .user(user_id.0)
@@ -201,7 +198,13 @@ pub async fn create_ban(
     }
     state
         .store
-        .ban(guild_id.0, user_id.0, reason, session.user_id.0, now_ms())
+        .ban(
+            guild_id.0,
+            user_id.0,
+            reason.as_ref().map(BanReason::as_str),
+            session.user_id.0,
+            now_ms(),
+        )
         .await?;
     let ban = state
         .store

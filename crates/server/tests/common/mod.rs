@@ -1,10 +1,6 @@
 //! The integration-test harness: a real server on port 0 with a fresh database, spoken to
-//! over HTTP. Every test runs against SQLite and, when one is available, PostgreSQL.
-//!
-//! PostgreSQL comes from `MADANG_TEST_POSTGRES_URL` (the test command starts a throwaway
-//! server and sets it); each test gets its own database on it. Without it the PostgreSQL
-//! half of each test prints `SKIPPED` and passes, unless `MADANG_TEST_REQUIRE_ALL=1`, which
-//! makes a skip a failure (CI sets it).
+//! over HTTP. Every test runs against SQLite and, when one is available, PostgreSQL (see
+//! `madang_store::testing` for where PostgreSQL comes from and when a test is skipped).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -16,31 +12,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-#[derive(Clone, Copy, Debug)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// Generates, for each `async fn name(backend: Backend)`, the tests `name::sqlite` and
-/// `name::postgres`.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    super::$name($crate::common::Backend::Sqlite).await
-                }
-                #[tokio::test]
-                async fn postgres() {
-                    super::$name($crate::common::Backend::Postgres).await
-                }
-            }
-        )*
-    };
-}
+pub use madang_store::testing::TestBackend as Backend;
 
 pub struct TestApp {
     pub address: SocketAddr,
@@ -50,35 +22,6 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data_dir: tempfile::TempDir,
-}
-
-/// A fresh PostgreSQL database URL, or `None` (after saying so) when no server is configured.
-pub async fn postgres_database() -> Option<String> {
-    let Ok(admin_url) = std::env::var("MADANG_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("MADANG_TEST_REQUIRE_ALL").as_deref() != Ok("1"),
-            "MADANG_TEST_POSTGRES_URL is not set and MADANG_TEST_REQUIRE_ALL=1 forbids skipping"
-        );
-        eprintln!(
-            "SKIPPED postgres half: set MADANG_TEST_POSTGRES_URL, or run `make test`, which starts a throwaway PostgreSQL"
-        );
-        return None;
-    };
-    use sqlx::Connection;
-    let name = format!("madang_test_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("connect to MADANG_TEST_POSTGRES_URL");
-    sqlx::Executor::execute(
-        &mut admin,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .expect("create a test database");
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(base, _)| base);
-    Some(format!("{base}/{name}"))
 }
 
 /// Settings for tests: cheap password hashing and quotas nobody reaches by accident.
@@ -113,9 +56,8 @@ pub async fn spawn_app_with(
 ) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(data_dir.path());
-    if let Backend::Postgres = backend {
-        config.database_url = postgres_database().await?;
-    }
+    config.database_url =
+        madang_store::testing::fresh_database_url(backend, data_dir.path()).await?;
     configure(&mut config);
     let app = Application::build(config).await.expect("the server starts");
     let address = app.local_addr();

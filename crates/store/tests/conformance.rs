@@ -1,0 +1,481 @@
+//! The store conformance suite: the same test bodies against SQLite and PostgreSQL, on the
+//! behaviours where the two engines could differ — concurrency, conflicts, cascades, types.
+
+use madang_domain::{GuildRole, IdGenerator};
+use madang_store::testing::{TestBackend, fresh_database_url};
+use madang_store::{
+    ChannelKind, ChannelRow, InviteAcceptance, InviteRow, MessagesPage, NewMessage, NewUser,
+    RefreshOutcome, Store, StoreError, UNREAD_COUNT_CAP, on_both_backends,
+};
+
+/// A store on a fresh database, and the directory its SQLite file lives in.
+struct Fixture {
+    store: Store,
+    ids: IdGenerator,
+    _dir: tempfile::TempDir,
+}
+
+const NOW: i64 = 1_800_000_000_000;
+
+async fn fixture(backend: TestBackend) -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(backend, dir.path()).await?;
+    let store = Store::connect(&url).await.expect("connect and migrate");
+    // Migrating again is a no-op.
+    Store::connect(&url)
+        .await
+        .expect("second connect")
+        .close()
+        .await;
+    Some(Fixture {
+        store,
+        ids: IdGenerator::new(1),
+        _dir: dir,
+    })
+}
+
+impl Fixture {
+    fn id(&self) -> i64 {
+        self.ids.next(NOW).0
+    }
+
+    async fn user(&self, name: &str) -> i64 {
+        let id = self.id();
+        let email = format!("{name}@example.com");
+        self.store
+            .create_user(NewUser {
+                id,
+                username: name,
+                email: &email,
+                display_name: None,
+                password_hash: "hash",
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A guild owned by `owner` with one text channel; returns (guild, channel).
+    async fn guild(&self, owner: i64) -> (i64, i64) {
+        let guild = self.id();
+        let channel = ChannelRow {
+            id: self.id(),
+            guild_id: guild,
+            kind: ChannelKind::Text,
+            name: "general".into(),
+            topic: None,
+            parent_id: None,
+            position: 0,
+            created_at: NOW,
+        };
+        self.store
+            .create_guild(guild, "Guild", owner, std::slice::from_ref(&channel), NOW)
+            .await
+            .unwrap();
+        (guild, channel.id)
+    }
+
+    async fn invite(&self, guild: i64, creator: i64, max_uses: Option<i32>) -> String {
+        let code = format!("code{}", self.id());
+        self.store
+            .create_invite(&InviteRow {
+                code: code.clone(),
+                guild_id: guild,
+                creator_id: creator,
+                max_uses,
+                uses: 0,
+                expires_at: None,
+                revoked_at: None,
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        code
+    }
+
+    async fn message(
+        &self,
+        guild: i64,
+        channel: i64,
+        author: i64,
+        nonce: Option<&str>,
+    ) -> (i64, bool) {
+        let (row, created) = self
+            .store
+            .create_message(NewMessage {
+                id: self.id(),
+                channel_id: channel,
+                guild_id: guild,
+                author_id: author,
+                content: "hi",
+                nonce,
+                reply_to: None,
+            })
+            .await
+            .unwrap();
+        (row.id, created)
+    }
+}
+
+async fn unique_values_conflict_by_name(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    f.user("kim").await;
+    let taken = |username: &'static str, email: &'static str| NewUser {
+        id: f.id(),
+        username,
+        email,
+        display_name: None,
+        password_hash: "h",
+        created_at: NOW,
+    };
+    assert!(matches!(
+        f.store.create_user(taken("kim", "other@example.com")).await,
+        Err(StoreError::Conflict("username"))
+    ));
+    assert!(matches!(
+        f.store.create_user(taken("lee", "kim@example.com")).await,
+        Err(StoreError::Conflict("email"))
+    ));
+    let lee = f.user("lee").await;
+    assert!(matches!(
+        f.store.update_user(lee, Some("kim"), None, None).await,
+        Err(StoreError::Conflict("username"))
+    ));
+    let renamed = f
+        .store
+        .update_user(lee, None, Some(Some("이")), None)
+        .await
+        .unwrap();
+    assert_eq!(renamed.display_name.as_deref(), Some("이"));
+    assert_eq!(
+        f.store
+            .update_user(lee, None, Some(None), None)
+            .await
+            .unwrap()
+            .display_name,
+        None
+    );
+}
+
+async fn one_nonce_one_message_even_under_races(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let sends = (0..10).map(|_| f.message(guild, channel, owner, Some("same")));
+    let results = futures::future::join_all(sends).await;
+    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
+    assert!(results.iter().all(|(id, _)| *id == results[0].0));
+    let page = f
+        .store
+        .messages(channel, MessagesPage::Latest, 100)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    // Without a nonce every send is a message.
+    f.message(guild, channel, owner, None).await;
+    f.message(guild, channel, owner, None).await;
+    assert_eq!(
+        f.store
+            .messages(channel, MessagesPage::Latest, 100)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+async fn an_invite_is_used_no_more_than_allowed_under_races(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, _) = f.guild(owner).await;
+    let code = f.invite(guild, owner, Some(2)).await;
+    let mut joiners = Vec::new();
+    for i in 0..6 {
+        joiners.push(f.user(&format!("joiner{i}")).await);
+    }
+    let outcomes = futures::future::join_all(
+        joiners
+            .iter()
+            .map(|user| f.store.accept_invite(&code, *user, NOW)),
+    )
+    .await;
+    let joined = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(InviteAcceptance::Joined { .. })))
+        .count();
+    let used_up = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(InviteAcceptance::UsedUp)))
+        .count();
+    assert_eq!((joined, used_up), (2, 4), "{outcomes:?}");
+    assert_eq!(f.store.invite(&code).await.unwrap().unwrap().uses, 2);
+    assert_eq!(f.store.guild(guild).await.unwrap().unwrap().member_count, 3);
+}
+
+async fn a_refresh_token_rotates_once_and_reuse_revokes_the_login(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let user = f.user("kim").await;
+    let session = f.id();
+    f.store
+        .create_login_session(session, user, "first", NOW + 1000, NOW)
+        .await
+        .unwrap();
+    assert!(f.store.authenticate(session).await.unwrap().is_some());
+
+    // Two refreshes racing with the same token: one rotates, the other is reuse.
+    let (a, b) = tokio::join!(
+        f.store
+            .rotate_refresh_token("first", "second-a", NOW + 1000, NOW),
+        f.store
+            .rotate_refresh_token("first", "second-b", NOW + 1000, NOW),
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert!(
+        outcomes.contains(&RefreshOutcome::Rotated {
+            user_id: user,
+            session_id: session
+        }),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&RefreshOutcome::Reused {
+            user_id: user,
+            session_id: session
+        }),
+        "{outcomes:?}"
+    );
+    assert!(
+        f.store.authenticate(session).await.unwrap().is_none(),
+        "reuse revoked the login"
+    );
+    for next in ["second-a", "second-b"] {
+        assert_eq!(
+            f.store
+                .rotate_refresh_token(next, "third", NOW + 1000, NOW)
+                .await
+                .unwrap(),
+            RefreshOutcome::Invalid
+        );
+    }
+
+    let other = f.id();
+    f.store
+        .create_login_session(other, user, "other", NOW + 1000, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .rotate_refresh_token("other", "x", NOW + 1000, NOW + 1000)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid,
+        "expired"
+    );
+    assert_eq!(
+        f.store
+            .rotate_refresh_token("unknown", "x", NOW + 1000, NOW)
+            .await
+            .unwrap(),
+        RefreshOutcome::Invalid
+    );
+}
+
+async fn the_signing_secret_is_made_once(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let (a, b) = tokio::join!(
+        f.store.secret("key", NOW, || "first".into()),
+        f.store.secret("key", NOW, || "second".into())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(
+        f.store.secret("key", NOW, || "third".into()).await.unwrap(),
+        a
+    );
+}
+
+async fn read_markers_move_forward_and_counts_are_capped(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let reader = f.user("reader").await;
+    let (guild, channel) = f.guild(owner).await;
+    let code = f.invite(guild, owner, None).await;
+    f.store.accept_invite(&code, reader, NOW - 1).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..(UNREAD_COUNT_CAP + 5) {
+        ids.push(f.message(guild, channel, owner, None).await.0);
+    }
+    let states = f.store.read_states_of_user(reader).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].unread_count, UNREAD_COUNT_CAP);
+    assert_eq!(
+        f.store.read_states_of_user(owner).await.unwrap()[0].unread_count,
+        0,
+        "sending marks read"
+    );
+
+    let middle = ids[ids.len() - 3];
+    assert_eq!(
+        f.store
+            .ack(reader, channel, middle)
+            .await
+            .unwrap()
+            .unread_count,
+        2
+    );
+    let state = f.store.ack(reader, channel, ids[0]).await.unwrap();
+    assert_eq!(
+        (state.last_read_message_id, state.unread_count),
+        (middle, 2),
+        "never backwards"
+    );
+}
+
+async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let member = f.user("member").await;
+    let (guild, channel) = f.guild(owner).await;
+    let code = f.invite(guild, owner, None).await;
+    f.store.accept_invite(&code, member, NOW).await.unwrap();
+    let category = ChannelRow {
+        id: f.id(),
+        guild_id: guild,
+        kind: ChannelKind::Category,
+        name: "c".into(),
+        topic: None,
+        parent_id: None,
+        position: 1,
+        created_at: NOW,
+    };
+    f.store.create_channel(&category).await.unwrap();
+    let child = ChannelRow {
+        id: f.id(),
+        parent_id: Some(category.id),
+        kind: ChannelKind::Voice,
+        name: "v".into(),
+        ..category.clone()
+    };
+    f.store.create_channel(&child).await.unwrap();
+    let (message, _) = f.message(guild, channel, member, None).await;
+    f.store.ack(member, channel, message).await.unwrap();
+
+    f.store.delete_channel(category.id).await.unwrap();
+    assert_eq!(
+        f.store.channel(child.id).await.unwrap().unwrap().parent_id,
+        None
+    );
+
+    f.store.delete_channel(channel).await.unwrap();
+    assert!(f.store.message(channel, message).await.unwrap().is_none());
+    assert!(
+        f.store
+            .read_states_of_user(member)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    f.store
+        .ban(guild, member, Some("spam"), owner, NOW)
+        .await
+        .unwrap();
+    assert!(
+        f.store.member(guild, member).await.unwrap().is_none(),
+        "a ban removes the member"
+    );
+    assert_eq!(
+        f.store.accept_invite(&code, member, NOW).await.unwrap(),
+        InviteAcceptance::Banned
+    );
+
+    f.store.delete_guild(guild).await.unwrap();
+    assert!(f.store.guild(guild).await.unwrap().is_none());
+    assert!(f.store.channel(child.id).await.unwrap().is_none());
+    assert!(f.store.invite(&code).await.unwrap().is_none());
+    assert!(f.store.ban_of(guild, member).await.unwrap().is_none());
+    assert!(f.store.guilds_of_user(owner).await.unwrap().is_empty());
+}
+
+async fn ownership_transfer_swaps_roles(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let heir = f.user("heir").await;
+    let (guild, _) = f.guild(owner).await;
+    let code = f.invite(guild, owner, None).await;
+    f.store.accept_invite(&code, heir, NOW).await.unwrap();
+    f.store.transfer_ownership(guild, heir).await.unwrap();
+    assert_eq!(f.store.guild(guild).await.unwrap().unwrap().owner_id, heir);
+    assert_eq!(
+        f.store.member(guild, heir).await.unwrap().unwrap().role,
+        GuildRole::Owner
+    );
+    assert_eq!(
+        f.store.member(guild, owner).await.unwrap().unwrap().role,
+        GuildRole::Admin
+    );
+}
+
+async fn large_ids_and_text_round_trip(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let content = "한국어 😀 text with 'quotes' and \"double\" and $1 placeholders";
+    let id = i64::MAX - 7;
+    let (row, _) = f
+        .store
+        .create_message(NewMessage {
+            id,
+            channel_id: channel,
+            guild_id: guild,
+            author_id: owner,
+            content,
+            nonce: Some("n"),
+            reply_to: Some(id - 1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.id, row.content.as_str(), row.reply_to),
+        (id, content, Some(id - 1))
+    );
+    assert_eq!(
+        f.store
+            .messages(channel, MessagesPage::Before(i64::MAX), 1)
+            .await
+            .unwrap()[0]
+            .id,
+        id
+    );
+}
+
+on_both_backends!(
+    unique_values_conflict_by_name,
+    one_nonce_one_message_even_under_races,
+    an_invite_is_used_no_more_than_allowed_under_races,
+    a_refresh_token_rotates_once_and_reuse_revokes_the_login,
+    the_signing_secret_is_made_once,
+    read_markers_move_forward_and_counts_are_capped,
+    deleting_cascades_and_uncategorises,
+    ownership_transfer_swaps_roles,
+    large_ids_and_text_round_trip,
+);
