@@ -160,11 +160,11 @@ pub async fn refresh(
     require_same_origin(&headers, state.public_origin.as_deref())?;
     state.limits.auth(peer_ip(&state, &headers, &peer))?;
     let secure = state.config.served_over_https();
+    // A refused refresh also clears the cookie, so the browser stops presenting it.
     let refused = || {
         (
-            StatusCode::UNAUTHORIZED,
             [(SET_COOKIE, removal_cookie(secure))],
-            Json(unauthorized_body()),
+            ApiError::unauthorized(),
         )
             .into_response()
     };
@@ -213,16 +213,6 @@ pub async fn refresh(
             Ok(refused())
         }
         RefreshOutcome::Invalid => Ok(refused()),
-    }
-}
-
-fn unauthorized_body() -> ErrorBody {
-    let error = ApiError::unauthorized();
-    ErrorBody {
-        error: madang_protocol::rest::ErrorDetail {
-            code: error.code,
-            message: error.message,
-        },
     }
 }
 
