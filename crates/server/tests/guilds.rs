@@ -376,7 +376,7 @@ async fn members_kicks_and_admins(backend: Backend) {
         .get(&members_path, &owner.token)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(ids(&remaining), [owner.id.clone()]);
+    assert_eq!(ids(&remaining), [owner.id.as_str()]);
     app.stop().await;
 }
 
@@ -426,7 +426,7 @@ async fn bans_keep_people_out(backend: Backend) {
         .get(&format!("/api/guilds/{guild_id}/bans"), &owner.token)
         .await
         .expect(StatusCode::OK);
-    assert_eq!(ids(&bans), [troll.id.clone()]);
+    assert_eq!(ids(&bans), [troll.id.as_str()]);
     app.get(&format!("/api/guilds/{guild_id}/bans"), &member.token)
         .await
         .expect_error(StatusCode::FORBIDDEN, "forbidden");
