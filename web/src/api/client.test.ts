@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import i18n from '../i18n';
+import { en } from '../i18n/en';
+import { ko } from '../i18n/ko';
 import { ApiClient, ApiError, NetworkError } from './client';
-import { errorMessage } from './errors';
+import { errorMessage, invalidField } from './errors';
 import type { AuthResponse } from './types';
 
 interface Call {
@@ -16,7 +20,7 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
 const session = (token: string, expiresIn = 900): AuthResponse => ({
-  user: { id: '1', username: 'mina', display_name: 'Mina' },
+  user: { id: '1', username: 'mina', display_name: 'Mina', email: 'mina@example.com', system_role: 'user', created_at: '2025-01-01T00:00:00Z' },
   access_token: token,
   expires_in: expiresIn,
 });
@@ -180,5 +184,50 @@ describe('errorMessage', () => {
     expect(errorMessage(t, new NetworkError(null))).toBe('Could not reach the server. Check your connection.');
     expect(errorMessage(t, new Error('boom'))).toBe('Something went wrong. Please try again.');
     expect(errorMessage(i18n.getFixedT('ko'), new ApiError(409, 'username_taken', 'taken'))).toBe('이미 사용 중인 사용자 이름이에요.');
+  });
+});
+
+describe('error codes', () => {
+  const document = JSON.parse(readFileSync(resolve(__dirname, '../../../docs/openapi.json'), 'utf8')) as {
+    components: { schemas: { ErrorCode: { enum: string[] } } };
+  };
+  const serverCodes = document.components.schemas.ErrorCode.enum;
+
+  it('has a Korean and an English message for every code in the OpenAPI document, and no other', () => {
+    expect(serverCodes.length).toBeGreaterThan(10);
+    expect(Object.keys(en.errors.codes).sort()).toEqual([...serverCodes].sort());
+    expect(Object.keys(ko.errors.codes).sort()).toEqual([...serverCodes].sort());
+    for (const code of serverCodes) {
+      for (const language of ['en', 'ko']) {
+        const message = errorMessage(i18n.getFixedT(language), new ApiError(400, code, 'English developer text'));
+        expect(message, `${language} ${code}`).not.toBe('English developer text');
+        expect(message, `${language} ${code}`).not.toBe(i18n.getFixedT(language)('errors.generic'));
+      }
+    }
+  });
+
+  it('points at the field a validation failure names', () => {
+    const t = i18n.getFixedT('en');
+    expect(invalidField("username: may contain only a-z, 0-9, '_' and '.'")).toBe('username');
+    expect(invalidField('limit: must be 1 to 100')).toBeNull();
+    expect(invalidField('no field here')).toBeNull();
+    expect(errorMessage(t, new ApiError(422, 'validation_failed', 'password: must be 12 to 128 characters'))).toBe(
+      'Passwords are 12–128 characters long.',
+    );
+    expect(errorMessage(t, new ApiError(422, 'validation_failed', 'limit: must be 1 to 100'))).toBe('Please check what you entered.');
+    expect(errorMessage(i18n.getFixedT('ko'), new ApiError(422, 'validation_failed', 'email: must be an e-mail address'))).toBe(
+      '이메일 주소 형식이 아니에요.',
+    );
+  });
+
+  it('keeps the Retry-After of a 429', async () => {
+    const server = fakeServer({
+      'POST /api/auth/login': () =>
+        new Response(JSON.stringify({ error: { code: 'rate_limited', message: 'slow' } }), { status: 429, headers: { 'Retry-After': '12' } }),
+    });
+    await expect(new ApiClient({ fetch: server.fetch }).request('POST', '/api/auth/login', { body: {} })).rejects.toMatchObject({
+      status: 429,
+      retryAfter: 12,
+    });
   });
 });

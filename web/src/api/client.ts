@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds the server asked us to wait (`Retry-After`, sent with 429). */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -155,5 +157,6 @@ async function parse<T>(response: Response): Promise<T> {
   }
   const code = typeof body?.error?.code === 'string' ? body.error.code : `http_${response.status}`;
   const message = typeof body?.error?.message === 'string' ? body.error.message : response.statusText;
-  throw new ApiError(response.status, code, message);
+  const retryAfter = Number.parseInt(response.headers.get('Retry-After') ?? '', 10);
+  throw new ApiError(response.status, code, message, Number.isFinite(retryAfter) ? retryAfter : null);
 }

@@ -1,72 +1,84 @@
-// One typed function per REST route of the server contract, so components never spell paths.
+// One typed function per REST route the client uses, so components never spell paths. Each is
+// typed by its operation in the generated OpenAPI types, so a server change shows up here.
 import { ApiClient } from './client';
-import type {
-  AuthResponse,
-  Channel,
-  CreateInviteRequest,
-  CreateMessageRequest,
-  Guild,
-  Invite,
-  InvitePreview,
-  LoginRequest,
-  Member,
-  Message,
-  RegisterRequest,
-  Snowflake,
-  UpdateMeRequest,
-  User,
-} from './types';
+import type { operations } from './schema';
+import type { AuthResponse, QueryOf, RequestOf, ResponseOf, Snowflake } from './types';
 
 export const apiClient = new ApiClient();
 
-const call = <T>(method: string, path: string, body?: unknown, query?: Record<string, string | number | undefined>) =>
-  apiClient.request<T>(method, path, { body, query });
+type Query = Record<string, string | number | undefined>;
+
+const call = <Op extends keyof operations>(_op: Op, method: string, path: string, body?: RequestOf<Op>, query?: Query) =>
+  apiClient.request<ResponseOf<Op>>(method, path, { body, query });
 
 const id = encodeURIComponent;
 
+/** The most members one page may hold (the server allows 1–1000). */
+export const memberPageLimit = 1000;
+/** The most messages one page may hold (the server allows 1–100). */
+export const messagePageLimit = 100;
+
 export const api = {
-  register: async (request: RegisterRequest) => {
-    const session = await call<AuthResponse>('POST', '/api/auth/register', request);
+  register: async (request: RequestOf<'register'>): Promise<AuthResponse> => {
+    const session = await call('register', 'POST', '/api/auth/register', request);
     apiClient.acceptSession(session);
     return session;
   },
-  login: async (request: LoginRequest) => {
-    const session = await call<AuthResponse>('POST', '/api/auth/login', request);
+  login: async (request: RequestOf<'login'>): Promise<AuthResponse> => {
+    const session = await call('login', 'POST', '/api/auth/login', request);
     apiClient.acceptSession(session);
     return session;
   },
   logout: async () => {
     try {
-      await call<void>('POST', '/api/auth/logout');
+      await call('logout', 'POST', '/api/auth/logout');
     } finally {
       apiClient.endSession();
     }
   },
 
-  me: () => call<User>('GET', '/api/users/@me'),
-  updateMe: (request: UpdateMeRequest) => call<User>('PATCH', '/api/users/@me', request),
-  myGuilds: () => call<Guild[]>('GET', '/api/users/@me/guilds'),
+  me: () => call('get_me', 'GET', '/api/users/@me'),
+  updateMe: (request: RequestOf<'update_me'>) => call('update_me', 'PATCH', '/api/users/@me', request),
+  myGuilds: () => call('my_guilds', 'GET', '/api/users/@me/guilds'),
+  /** How far the user has read every channel they can see (until READY carries them). */
+  readStates: () => call('my_read_states', 'GET', '/api/users/@me/read-states'),
 
-  createGuild: (name: string) => call<Guild>('POST', '/api/guilds', { name }),
-  guild: (guildId: Snowflake) => call<Guild>('GET', `/api/guilds/${id(guildId)}`),
-  channels: (guildId: Snowflake) => call<Channel[]>('GET', `/api/guilds/${id(guildId)}/channels`),
-  members: (guildId: Snowflake, after?: Snowflake) =>
-    call<Member[]>('GET', `/api/guilds/${id(guildId)}/members`, undefined, { after, limit: 100 }),
-  leaveGuild: (guildId: Snowflake, userId: Snowflake) => call<void>('DELETE', `/api/guilds/${id(guildId)}/members/${id(userId)}`),
+  createGuild: (name: string) => call('create_guild', 'POST', '/api/guilds', { name }),
+  guild: (guildId: Snowflake) => call('get_guild', 'GET', `/api/guilds/${id(guildId)}`),
+  channels: (guildId: Snowflake) => call('list_channels', 'GET', `/api/guilds/${id(guildId)}/channels`),
+  /** One page of members, ordered by user id: pass the last id of a page to get the next. */
+  members: (guildId: Snowflake, query: QueryOf<'list_members'> = {}) =>
+    call('list_members', 'GET', `/api/guilds/${id(guildId)}/members`, undefined, query),
+  /** Every member, page after page. */
+  allMembers: async (guildId: Snowflake) => {
+    const all: ResponseOf<'list_members'> = [];
+    for (;;) {
+      const after = all.length > 0 ? all[all.length - 1]!.user.id : undefined;
+      const page = await api.members(guildId, { after, limit: memberPageLimit });
+      all.push(...page);
+      if (page.length < memberPageLimit) return all;
+    }
+  },
+  leaveGuild: (guildId: Snowflake, userId: Snowflake) =>
+    call('remove_member', 'DELETE', `/api/guilds/${id(guildId)}/members/${id(userId)}`),
 
-  createInvite: (guildId: Snowflake, request: CreateInviteRequest = {}) =>
-    call<Invite>('POST', `/api/guilds/${id(guildId)}/invites`, request),
-  invitePreview: (code: string) => call<InvitePreview>('GET', `/api/invites/${id(code)}`),
-  acceptInvite: (code: string) => call<Guild>('POST', `/api/invites/${id(code)}`),
+  createInvite: (guildId: Snowflake, request: RequestOf<'create_invite'> = {}) =>
+    call('create_invite', 'POST', `/api/guilds/${id(guildId)}/invites`, request),
+  invitePreview: (code: string) => call('preview_invite', 'GET', `/api/invites/${id(code)}`),
+  acceptInvite: (code: string) => call('accept_invite', 'POST', `/api/invites/${id(code)}`),
 
-  messages: (channelId: Snowflake, query: { before?: Snowflake; after?: Snowflake; limit?: number } = {}) =>
-    call<Message[]>('GET', `/api/channels/${id(channelId)}/messages`, undefined, query),
-  sendMessage: (channelId: Snowflake, request: CreateMessageRequest) =>
-    call<Message>('POST', `/api/channels/${id(channelId)}/messages`, request),
+  /** A page of messages, newest first: `before`, `after` or `around` one id; `limit` ≤ 100. */
+  messages: (channelId: Snowflake, query: QueryOf<'list_messages'> = {}) =>
+    call('list_messages', 'GET', `/api/channels/${id(channelId)}/messages`, undefined, query),
+  message: (channelId: Snowflake, messageId: Snowflake) =>
+    call('get_message', 'GET', `/api/channels/${id(channelId)}/messages/${id(messageId)}`),
+  sendMessage: (channelId: Snowflake, request: RequestOf<'create_message'>) =>
+    call('create_message', 'POST', `/api/channels/${id(channelId)}/messages`, request),
   editMessage: (channelId: Snowflake, messageId: Snowflake, content: string) =>
-    call<Message>('PATCH', `/api/channels/${id(channelId)}/messages/${id(messageId)}`, { content }),
+    call('update_message', 'PATCH', `/api/channels/${id(channelId)}/messages/${id(messageId)}`, { content }),
   deleteMessage: (channelId: Snowflake, messageId: Snowflake) =>
-    call<void>('DELETE', `/api/channels/${id(channelId)}/messages/${id(messageId)}`),
+    call('delete_message', 'DELETE', `/api/channels/${id(channelId)}/messages/${id(messageId)}`),
+  /** Marks the channel read up to `messageId`; answers with the channel's new read state. */
   ack: (channelId: Snowflake, messageId: Snowflake) =>
-    call<void>('POST', `/api/channels/${id(channelId)}/ack`, { message_id: messageId }),
+    call('ack', 'POST', `/api/channels/${id(channelId)}/ack`, { message_id: messageId }),
 };

@@ -10,6 +10,7 @@ import { queryKeys } from './queryKeys';
 import { useReadStates } from './readStates';
 import { settleSent } from './send';
 import { useToasts } from './toasts';
+import { applyUserUpdate } from './users';
 
 export interface DispatchContext {
   /** The channel on screen, whose messages count as read when they arrive. */
@@ -104,7 +105,7 @@ export function applyDispatch(queryClient: QueryClient, dispatch: Dispatch, cont
       );
       break;
     case 'USER_UPDATE':
-      if (dispatch.d.id === me?.id) useSession.getState().setUser({ ...me, ...dispatch.d });
+      applyUserUpdate(queryClient, dispatch.d);
       break;
     case 'PRESENCE_UPDATE':
       useLive.getState().setPresence(dispatch.d.user_id, dispatch.d.status);

@@ -9,6 +9,7 @@ const channel = (id: string, kind: Channel['kind'], position: number, parent_id:
   kind,
   position,
   parent_id,
+  created_at: '2025-01-01T00:00:00Z',
 });
 
 describe('channelTree', () => {

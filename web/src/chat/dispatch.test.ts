@@ -1,6 +1,6 @@
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Channel, Guild, Message, MessageAuthor } from '../api/types';
+import type { Channel, CurrentUser, Guild, Member, Message, User } from '../api/types';
 import { useSession } from '../auth/session';
 import type { Dispatch, ReadyData } from '../gateway/protocol';
 import { applyDispatch } from './applyDispatch';
@@ -12,9 +12,18 @@ import { unreadCount, useReadStates } from './readStates';
 import { resetChatState } from './reset';
 import { retrySend, sendMessage } from './send';
 import { useToasts } from './toasts';
+import { applyUserUpdate } from './users';
 
-const me: MessageAuthor = { id: 'me', username: 'mina', display_name: 'Mina' };
-const other: MessageAuthor = { id: 'you', username: 'jun', display_name: null };
+const meAccount: CurrentUser = {
+  id: 'me',
+  username: 'mina',
+  display_name: 'Mina',
+  email: 'mina@example.com',
+  system_role: 'user',
+  created_at: '2025-01-01T00:00:00Z',
+};
+const me: User = { id: 'me', username: 'mina', display_name: 'Mina' };
+const other: User = { id: 'you', username: 'jun', display_name: null };
 
 let nextId = 100;
 const message = (channelId: string, author = other, extra: Partial<Message> = {}): Message => ({
@@ -38,7 +47,7 @@ const seedHistory = (channelId: string, messages: Message[] = []) =>
 
 beforeEach(() => {
   queryClient = new QueryClient();
-  useSession.setState({ status: 'signedIn', user: me });
+  useSession.setState({ status: 'signedIn', user: meAccount });
   resetChatState();
 });
 
@@ -49,14 +58,16 @@ afterEach(() => {
 describe('applyDispatch', () => {
   const ready: ReadyData = {
     session_id: 's',
-    user: me,
+    user: meAccount,
     guilds: [
       {
         id: 'g1',
         name: 'Study',
         owner_id: 'me',
-        channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0 }],
-        members: [{ user: other, role: 'member' }],
+        member_count: 2,
+        created_at: '2025-01-01T00:00:00Z',
+        channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0, created_at: '2025-01-01T00:00:00Z' }],
+        members: [{ user: other, role: 'member', joined_at: '2025-01-01T00:00:00Z' }],
       },
     ],
     read_states: [{ channel_id: 'c2', last_read_message_id: '5', unread_count: 3 }],
@@ -64,7 +75,7 @@ describe('applyDispatch', () => {
 
   it('seeds guilds, channels, presence and read states from READY', () => {
     applyDispatch(queryClient, dispatch('READY', ready), context);
-    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)).toEqual([{ id: 'g1', name: 'Study', owner_id: 'me' }]);
+    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)).toEqual([{ id: 'g1', name: 'Study', owner_id: 'me', member_count: 2, created_at: '2025-01-01T00:00:00Z' }]);
     expect(queryClient.getQueryData<Channel[]>(queryKeys.channels('g1'))?.map((c) => c.name)).toEqual(['general']);
     expect(useLive.getState().presence).toEqual({ you: 'online' });
     expect(unreadCount(useReadStates.getState().byChannel.c2)).toBe(3);
@@ -174,5 +185,58 @@ describe('optimistic send', () => {
     answer(new Response(JSON.stringify(echoed), { status: 201 }));
     await sent;
     expect(cached('c1').map((m) => m.id)).toEqual(['777']);
+  });
+});
+
+describe('read states from REST', () => {
+  it('are unknown until loaded, then replace the store', () => {
+    expect(useReadStates.getState().loaded).toBe(false);
+    useReadStates.getState().replaceAll([
+      { channel_id: 'c1', last_read_message_id: '10', unread_count: 0 },
+      { channel_id: 'c2', last_read_message_id: '10', unread_count: 4 },
+    ]);
+    expect(useReadStates.getState().loaded).toBe(true);
+    expect(unreadCount(useReadStates.getState().byChannel.c1)).toBe(0);
+    expect(unreadCount(useReadStates.getState().byChannel.c2)).toBe(4);
+  });
+
+  it('keep a newer message seen live, unless the server has read past it', () => {
+    useReadStates.getState().noteMessage('c1', '20', false);
+    useReadStates.getState().noteMessage('c2', '20', false);
+    useReadStates.getState().replaceAll([
+      { channel_id: 'c1', last_read_message_id: '10', unread_count: 0 },
+      { channel_id: 'c2', last_read_message_id: '25', unread_count: 0 },
+    ]);
+    expect(unreadCount(useReadStates.getState().byChannel.c1)).toBe(1);
+    expect(unreadCount(useReadStates.getState().byChannel.c2)).toBe(0);
+  });
+
+  it('are forgotten with the account', () => {
+    useReadStates.getState().replaceAll([]);
+    resetChatState();
+    expect(useReadStates.getState()).toMatchObject({ loaded: false, byChannel: {} });
+  });
+});
+
+describe('profile changes', () => {
+  it('rename the author of cached messages, the member lists and the session', () => {
+    seedHistory('c1', [message('c1', me), message('c1', other)]);
+    queryClient.setQueryData(queryKeys.members('g1'), [
+      { user: me, role: 'owner', joined_at: '2025-01-01T00:00:00Z' },
+      { user: other, role: 'member', joined_at: '2025-01-01T00:00:00Z' },
+    ]);
+    queryClient.setQueryData(queryKeys.guilds, [{ id: 'g1', name: 'Study', owner_id: 'me', member_count: 2, created_at: '2025-01-01T00:00:00Z' }]);
+    applyUserUpdate(queryClient, { ...meAccount, display_name: '미나' });
+    expect(cached('c1').map((m) => m.author.display_name)).toEqual([null, '미나']);
+    expect(queryClient.getQueryData<Member[]>(queryKeys.members('g1'))?.map((m) => m.user.display_name)).toEqual(['미나', null]);
+    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)?.[0]?.name).toBe('Study');
+    expect(useSession.getState().user).toMatchObject({ display_name: '미나', email: 'mina@example.com' });
+  });
+
+  it('arrive as USER_UPDATE for other people too', () => {
+    seedHistory('c1', [message('c1', other)]);
+    applyDispatch(queryClient, dispatch('USER_UPDATE', { ...other, display_name: 'Jun' }), context);
+    expect(cached('c1')[0]!.author.display_name).toBe('Jun');
+    expect(useSession.getState().user?.display_name).toBe('Mina');
   });
 });

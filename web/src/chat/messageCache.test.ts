@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api/types';
-import { chronological, olderCount, removeMessage, updateMessage, upsertMessage, type MessagePages } from './messageCache';
+import { chronological, countBefore, removeMessage, updateMessage, upsertMessage, type MessagePages } from './messageCache';
 
 const message = (id: string, content = `m${id}`): Message => ({
   id,
@@ -17,11 +17,22 @@ const pages = (...ids: string[][]): MessagePages => ({ pages: ids.map((page) => 
 const ids = (data: MessagePages | undefined) => chronological(data).map((m) => m.id);
 
 describe('message cache', () => {
-  it('flattens pages into oldest-first order and counts the older pages', () => {
+  it('flattens pages into oldest-first order', () => {
     const data = pages(['9', '8'], ['7', '6', '5']);
     expect(ids(data)).toEqual(['5', '6', '7', '8', '9']);
-    expect(olderCount(data)).toBe(3);
     expect(chronological(undefined)).toEqual([]);
+  });
+
+  it('counts the history above the anchor, whatever the page cuts', () => {
+    const opened = chronological(pages(['9', '8']));
+    expect(countBefore(opened, '8')).toBe(0);
+    // Older history loaded above the anchor shifts the origin ...
+    expect(countBefore(chronological(pages(['9', '8'], ['7', '6', '5'])), '8')).toBe(3);
+    // ... new messages below it do not, even when a refetch cuts the pages differently.
+    expect(countBefore(chronological(pages(['11', '10', '9'], ['8', '7', '6'], ['5'])), '8')).toBe(3);
+    // A deleted anchor still divides the history at its id.
+    expect(countBefore(chronological(pages(['9'], ['7', '6'])), '8')).toBe(2);
+    expect(countBefore(opened, null)).toBe(0);
   });
 
   it('inserts a new message at the newest end, in id order when it committed late', () => {

@@ -20,10 +20,16 @@ export function chronological(data: MessagePages | undefined): Message[] {
   return all;
 }
 
-/** How many messages sit in pages older than the first one: the list's index origin shifts by this. */
-export function olderCount(data: MessagePages | undefined): number {
-  if (!data) return 0;
-  return data.pages.slice(1).reduce((sum, page) => sum + page.length, 0);
+/**
+ * How many messages (oldest first) sit before `anchorId`: the list's index origin shifts by this.
+ * The anchor is a message that was on screen when the channel opened, so only history loaded
+ * above it (or removed above it) moves the origin; new messages below it never do, however the
+ * pages happen to be cut after a refetch.
+ */
+export function countBefore(chronologicalMessages: Message[], anchorId: Snowflake | null): number {
+  if (anchorId === null) return 0;
+  const at = chronologicalMessages.findIndex((message) => compareIds(message.id, anchorId) >= 0);
+  return at === -1 ? chronologicalMessages.length : at;
 }
 
 /** Adds a new message (or replaces the copy we already have, e.g. from our own send). */

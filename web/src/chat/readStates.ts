@@ -1,5 +1,7 @@
-// How far the user has read each channel, for unread dots. Seeded by READY, kept in step by
-// READ_STATE_UPDATE (other sessions of the same user) and by messages arriving live.
+// How far the user has read each channel, for unread dots. Seeded by GET
+// /api/users/@me/read-states (and by READY once the gateway carries them), kept in step by
+// READ_STATE_UPDATE (other sessions of the same user), by the answers to our own acks, and by
+// messages arriving live.
 import { create } from 'zustand';
 import type { ReadState, Snowflake } from '../api/types';
 import { isNewer } from './snowflake';
@@ -13,6 +15,8 @@ export interface ChannelReadState {
 
 interface ReadStatesState {
   byChannel: Record<Snowflake, ChannelReadState>;
+  /** False until the first full set arrived: before that, "no entry" means "not known yet". */
+  loaded: boolean;
   replaceAll: (states: ReadState[]) => void;
   apply: (state: ReadState) => void;
   /** A message appeared in a channel; `read` when the user is looking at it or wrote it. */
@@ -23,15 +27,19 @@ const empty: ChannelReadState = { lastReadId: null, lastMessageId: null, unreadC
 
 export const useReadStates = create<ReadStatesState>()((set) => ({
   byChannel: {},
+  loaded: false,
   replaceAll: (states) =>
-    set({
+    set((current) => ({
+      loaded: true,
       byChannel: Object.fromEntries(
-        states.map((state) => [
-          state.channel_id,
-          { lastReadId: state.last_read_message_id, lastMessageId: null, unreadCount: state.unread_count },
-        ]),
+        states.map((state) => {
+          // Keep what we know of the newest message, unless the server has read past it.
+          const known = current.byChannel[state.channel_id]?.lastMessageId ?? null;
+          const lastMessageId = isNewer(known, state.last_read_message_id) ? known : null;
+          return [state.channel_id, { lastReadId: state.last_read_message_id, lastMessageId, unreadCount: state.unread_count }];
+        }),
       ),
-    }),
+    })),
   apply: (state) =>
     set((current) => {
       const previous = current.byChannel[state.channel_id] ?? empty;

@@ -6,7 +6,7 @@ import { useToasts } from './toasts';
 /** Forgets everything the chat stores hold about the signed-in account. */
 export function resetChatState(): void {
   usePending.setState({ byChannel: {} });
-  useReadStates.setState({ byChannel: {} });
+  useReadStates.setState({ byChannel: {}, loaded: false });
   useLive.setState({ presence: {}, typing: {} });
   useToasts.setState({ toasts: [] });
 }

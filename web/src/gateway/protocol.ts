@@ -1,7 +1,7 @@
 // Gateway frames as the protocol defines them (`docs/protocol.md` on the server side): every
 // frame is `{op, d}`; dispatches add the event type `t` and the session sequence `s`.
 // Dispatch payloads are the REST objects, so they reuse the REST types.
-import type { Channel, Guild, Member, Message, ReadState, Snowflake, User } from '../api/types';
+import type { Channel, CurrentUser, Guild, Member, Message, ReadState, Snowflake, User } from '../api/types';
 
 export interface HelloData {
   heartbeat_interval_ms: number;
@@ -14,7 +14,7 @@ export interface ReadyGuild extends Guild {
 
 export interface ReadyData {
   session_id: string;
-  user: User;
+  user: CurrentUser;
   guilds: ReadyGuild[];
   read_states: ReadState[];
 }

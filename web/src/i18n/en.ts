@@ -1,4 +1,5 @@
 // English strings. `ko.ts` must have exactly the same keys (the type checker enforces it).
+import type { ErrorCode } from '../api/types';
 export const en = {
   app: {
     name: 'Madang',
@@ -52,29 +53,44 @@ export const en = {
     status422: 'Please check what you entered.',
     status429: 'Too many attempts. Please wait a moment.',
     status500: 'The server had a problem. Please try again.',
+    /** `validation_failed` names the field first (`username: …`): the hint for that field. */
+    fields: {
+      username: 'Usernames are 2–32 characters: lowercase letters, digits, _ and .',
+      email: 'That does not look like an email address.',
+      password: 'Passwords are 12–128 characters long.',
+      display_name: 'Display names are 1–32 characters on one line.',
+      name: 'Names are 2–100 characters on one line.',
+      content: 'Messages are 1–4000 characters.',
+      topic: 'Topics are at most 1024 characters.',
+    },
     codes: {
+      invalid_json: 'The request was not understood.',
+      invalid_parameter: 'The request was not understood.',
+      unsupported_media_type: 'The request was not understood.',
+      validation_failed: 'Please check what you entered.',
+      unauthorized: 'Please log in again.',
       invalid_credentials: 'The login or password is incorrect.',
-      email_taken: 'That email is already registered.',
+      forbidden: 'You do not have permission to do that.',
+      banned: 'You are banned from this server.',
+      not_found: 'Not found.',
+      method_not_allowed: 'The request was not understood.',
       username_taken: 'That username is taken.',
-      invalid_username: 'Usernames are 2–32 characters: lowercase letters, digits, _ and .',
-      invalid_password: 'Passwords are 12–128 characters long.',
-      invalid_email: 'That does not look like an email address.',
-      rate_limited: 'Too many attempts. Please wait a moment.',
+      email_taken: 'That email is already registered.',
+      conflict: 'That conflicts with something that already exists.',
       invite_expired: 'This invite has expired.',
       invite_used_up: 'This invite has reached its maximum uses.',
       invite_revoked: 'This invite was revoked.',
-      banned: 'You are banned from this server.',
-      not_found: 'Not found.',
-      unauthorized: 'Please log in again.',
-      forbidden: 'You do not have permission to do that.',
-      owner_cannot_leave: 'Transfer ownership or delete the server before leaving.',
-      content_too_long: 'Messages can be at most 4000 characters.',
-      content_empty: 'Messages cannot be empty.',
+      payload_too_large: 'That is too large.',
+      rate_limited: 'Too many attempts. Please wait a moment.',
+      cross_origin_refused: 'This page is not allowed to do that. Open Madang from its own address.',
+      internal: 'The server had a problem. Please try again.',
+      unavailable: 'The server is unavailable right now. Please try again shortly.',
     },
   },
   gateway: {
     connecting: 'Connecting…',
     offline: 'You are offline. Reconnecting in {{seconds}} s…',
+    unreachable: 'Live updates are paused. Retrying in {{seconds}} s…',
     reconnecting: 'Reconnecting…',
     retryNow: 'Reconnect now',
   },
@@ -93,8 +109,24 @@ export const en = {
     emptyTitle: 'No servers yet',
     emptyBody: 'Create a server for your community, or join one with an invite.',
     invitePeople: 'Invite people',
-    inviteCreated: 'Share this link. It works until it expires or is used up.',
+    inviteCreated: 'Share this link with people you want in {{guild}}.',
     inviteLink: 'Invite link',
+    inviteExpireAfter: 'Expire after',
+    inviteMaxUses: 'Max number of uses',
+    inviteNoLimit: 'No limit',
+    inviteUses_one: '{{count}} use',
+    inviteUses_other: '{{count}} uses',
+    inviteExpires: 'This link expires {{date}}.',
+    inviteNeverExpires: 'This link never expires.',
+    inviteAges: {
+      m30: '30 minutes',
+      h1: '1 hour',
+      h6: '6 hours',
+      h12: '12 hours',
+      d1: '1 day',
+      d7: '7 days',
+      never: 'Never',
+    },
   },
   channels: {
     list: 'Channels',
@@ -118,7 +150,7 @@ export const en = {
     reply: 'Reply',
     replyingTo: 'Replying to {{name}}',
     cancelReply: 'Cancel reply',
-    replyMissing: 'Original message was deleted or is not loaded',
+    replyMissing: 'Original message was deleted',
     deleteTitle: 'Delete message',
     deleteConfirm: 'Are you sure you want to delete this message?',
     loadingOlder: 'Loading older messages…',
@@ -138,12 +170,15 @@ export const en = {
     member: 'Members',
   },
   invite: {
-    title: "You've been invited to join",
-    members: '{{count}} members',
+    invitedBy: '{{name}} invited you to join',
+    members_one: '{{count}} member',
+    members_other: '{{count}} members',
+    expires: 'Invite expires {{date}}',
     accept: 'Accept invite',
     loginFirst: 'Log in to accept',
     registerFirst: 'Register to accept',
     invalid: 'This invite is invalid or has expired.',
+    invalidHint: 'Ask the person who sent it for a new invite.',
     goHome: 'Go to Madang',
   },
   settings: {
@@ -163,3 +198,12 @@ export const en = {
 /** The shape both languages share: every leaf is a string. */
 export type Messages = { [K in keyof typeof en]: Strings<(typeof en)[K]> };
 type Strings<T> = T extends string ? string : { [K in keyof T]: Strings<T[K]> };
+
+/** True when A and B are the same union. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/**
+ * Fails to type-check when the server's `ErrorCode` enum (generated from its OpenAPI document)
+ * gains a code without a message here, or when a message is left for a code it dropped.
+ */
+export type EveryErrorCodeTranslated = Assert<Same<keyof typeof en.errors.codes, ErrorCode>>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { Markdown } from './Markdown';
-import { parseInline, parseMarkdown } from './parse';
+import { parseInline, parseMarkdown, plainText } from './parse';
 import { safeHref } from './url';
 
 const html = (content: string) => renderToStaticMarkup(<Markdown content={content} />);
@@ -131,4 +131,16 @@ describe('safeHref', () => {
       expect(safeHref(raw)).toBeNull();
     },
   );
+});
+
+describe('plainText', () => {
+  it('drops the markdown syntax and keeps the words', () => {
+    expect(plainText('Hello **everyone**! Welcome to _Study Group_ ~~chat~~.')).toBe('Hello everyone! Welcome to Study Group chat.');
+    expect(plainText('Some `inline code` and a block:\n```rust\nfn main() {}\n```')).toBe('Some inline code and a block: fn main() {}');
+    expect(plainText('> a quote\nand a link https://example.com/docs')).toBe('a quote and a link https://example.com/docs');
+  });
+
+  it('never turns text into markup', () => {
+    expect(plainText('<img src=x onerror=alert(1)>')).toBe('<img src=x onerror=alert(1)>');
+  });
 });

@@ -259,3 +259,21 @@ function matchEmphasis(text: string, start: number): { type: 'strong' | 'em' | '
   }
   return null;
 }
+
+function inlineText(nodes: InlineNode[]): string {
+  return nodes.map((node) => (node.type === 'text' || node.type === 'code' ? node.text : node.type === 'br' ? ' ' : inlineText(node.children))).join('');
+}
+
+function blockText(block: BlockNode): string {
+  if (block.type === 'paragraph') return inlineText(block.children);
+  if (block.type === 'codeBlock') return block.text;
+  return block.children.map(blockText).join(' ');
+}
+
+/**
+ * A message as one line of plain text, without markdown syntax: for reply previews, toasts and
+ * notifications, where formatting would be noise ("**hi** _you_" → "hi you").
+ */
+export function plainText(source: string): string {
+  return parseMarkdown(source).map(blockText).join(' ').replace(/\s+/g, ' ').trim();
+}

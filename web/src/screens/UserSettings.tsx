@@ -1,11 +1,12 @@
 // User settings: profile, language, theme, and logging out. Loaded on demand.
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api } from '../api/endpoints';
 import { errorMessage } from '../api/errors';
 import { useSession } from '../auth/session';
+import { applyUserUpdate } from '../chat/users';
 import { chooseLanguage, languages, storedLanguage, type Language } from '../i18n';
 import { Dialog } from '../ui/Dialog';
 import { Icon } from '../ui/Icon';
@@ -15,12 +16,12 @@ const languageNames: Record<Language, string> = { ko: '한국어', en: 'English'
 
 function Profile() {
   const { t } = useTranslation();
+  const queryClient = useQueryClient();
   const user = useSession((state) => state.user);
-  const setUser = useSession((state) => state.setUser);
   const [displayName, setDisplayName] = useState(user?.display_name ?? '');
   const save = useMutation({
     mutationFn: () => api.updateMe({ display_name: displayName.trim() || null }),
-    onSuccess: setUser,
+    onSuccess: (updated) => applyUserUpdate(queryClient, updated),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();

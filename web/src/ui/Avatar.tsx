@@ -1,5 +1,6 @@
 // A round avatar with the person's initial on a colour derived from their id, stable across
-// sessions and devices (uploaded pictures come with the uploads issue).
+// sessions and devices (uploaded pictures come with the uploads issue); guilds get the initials
+// of their name's words, as Discord shows a server without an icon.
 const hues = [210, 340, 150, 30, 270, 190, 0, 95];
 
 function hueFor(id: string): number {
@@ -8,12 +9,33 @@ function hueFor(id: string): number {
   return hues[hash % hues.length]!;
 }
 
+/** "Study group" → "SG", "마당 개발" → "마개"; at most three letters. */
+export function guildInitials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const initials = words.map((word) => [...word][0]!.toUpperCase()).join('');
+  return [...initials].slice(0, 3).join('') || '?';
+}
+
 export function Avatar({ id, name, size = 40, status }: { id: string; name: string; size?: number; status?: string }) {
   const initial = [...name.trim()][0]?.toUpperCase() ?? '?';
   return (
     <span className="avatar" style={{ width: size, height: size, fontSize: size * 0.42, backgroundColor: `hsl(${hueFor(id)} 55% 45%)` }} aria-hidden="true">
       {initial}
       {status && <span className={`avatar-status avatar-status-${status}`} />}
+    </span>
+  );
+}
+
+export function GuildIcon({ id, name, size = 48 }: { id: string; name: string; size?: number }) {
+  const initials = guildInitials(name);
+  const scale = initials.length === 1 ? 0.42 : initials.length === 2 ? 0.36 : 0.3;
+  return (
+    <span
+      className="avatar guild-icon"
+      style={{ width: size, height: size, fontSize: Math.round(size * scale), backgroundColor: `hsl(${hueFor(id)} 55% 45%)` }}
+      aria-hidden="true"
+    >
+      {initials}
     </span>
   );
 }

@@ -1,12 +1,10 @@
 // The signed-in app: guild rail, channel sidebar, the open channel and its members. On narrow
 // screens the rail and sidebar become a drawer and the member list an overlay.
-import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, useParams } from 'react-router';
-import type { Channel } from '../../api/types';
+import type { Guild } from '../../api/types';
 import { firstTextChannel } from '../../chat/channelTree';
-import { queryKeys } from '../../chat/queryKeys';
 import { useReadStates, unreadCount } from '../../chat/readStates';
 import { Icon } from '../../ui/Icon';
 import { ChannelSidebar } from './ChannelSidebar';
@@ -16,9 +14,10 @@ import { GuildRail } from './GuildRail';
 import { MemberList } from './MemberList';
 import { MessageView } from './MessageView';
 import { Toasts } from './Toasts';
-import { useChannels, useGuilds, useMembers } from './useChatQueries';
+import { useAllChannels, useChannels, useGuilds, useMembers, useReadStateSync } from './useChatQueries';
 
 const lastGuildKey = 'madang.lastGuild';
+const noGuilds: Guild[] = [];
 
 function EmptyHome() {
   const { t } = useTranslation();
@@ -44,6 +43,19 @@ function EmptyHome() {
   );
 }
 
+function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia?.(query).matches ?? false);
+  useEffect(() => {
+    const list = window.matchMedia?.(query);
+    if (!list) return;
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener('change', update);
+    return () => list.removeEventListener('change', update);
+  }, [query]);
+  return matches;
+}
+
 export function AppShell() {
   const { t } = useTranslation();
   const { guildId: routeGuildId, channelId } = useParams();
@@ -52,15 +64,17 @@ export function AppShell() {
   const channels = useChannels(guildId);
   const members = useMembers(guildId);
   const readStates = useReadStates((state) => state.byChannel);
-  const queryClient = useQueryClient();
+  useReadStateSync();
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [membersOpen, setMembersOpen] = useState(() => window.matchMedia?.('(min-width: 1100px)').matches ?? true);
+  const narrow = useMediaQuery('(max-width: 1099px)');
 
   useEffect(() => {
     if (guildId) localStorage.setItem(lastGuildKey, guildId);
   }, [guildId]);
 
-  const guildList = guilds.data ?? [];
+  const guildList = guilds.data ?? noGuilds;
+  const allChannels = useAllChannels(guildList);
   const guild = guildList.find((candidate) => candidate.id === guildId);
   const channel = channels.data?.find((candidate) => candidate.id === channelId);
 
@@ -76,8 +90,8 @@ export function AppShell() {
   }
 
   const guildHasUnread = (id: string) => {
-    const list = queryClient.getQueryData<Channel[]>(queryKeys.channels(id)) ?? [];
-    return list.some((c) => c.id !== channelId && unreadCount(readStates[c.id]) > 0);
+    const list = allChannels[guildList.findIndex((candidate) => candidate.id === id)]?.data ?? [];
+    return list.some((c) => c.kind === 'text' && c.id !== channelId && unreadCount(readStates[c.id]) > 0);
   };
 
   return (
@@ -128,7 +142,12 @@ export function AppShell() {
           ) : (
             <div className="list-loading">{guildId && channels.data ? t('channels.none') : t('app.loading')}</div>
           )}
-          {guild && membersOpen && <MemberList members={members.data} />}
+          {guild && membersOpen && (
+            <>
+              <button type="button" className="members-scrim" aria-label={t('common.close')} tabIndex={-1} onClick={() => setMembersOpen(false)} />
+              <MemberList members={members.data} onClose={narrow ? () => setMembersOpen(false) : undefined} />
+            </>
+          )}
         </div>
       </main>
       <Toasts />

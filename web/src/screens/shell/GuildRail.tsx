@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink } from 'react-router';
 import type { Guild } from '../../api/types';
-import { Avatar } from '../../ui/Avatar';
+import { GuildIcon } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 import { CreateGuildDialog, JoinGuildDialog } from './GuildDialogs';
 
@@ -26,7 +26,7 @@ export function GuildRail({ guilds, hasUnread }: { guilds: Guild[]; hasUnread: (
               title={guild.name}
             >
               {hasUnread(guild.id) && <span className="guild-unread" aria-hidden="true" />}
-              <Avatar id={guild.id} name={guild.name} size={48} />
+              <GuildIcon id={guild.id} name={guild.name} size={48} />
             </NavLink>
           </li>
         ))}

@@ -1,10 +1,14 @@
 // One message in the list: a full row (avatar, name, time) or a compact continuation, with its
 // reply reference, formatted content, and actions on hover or keyboard focus.
+import { useQuery } from '@tanstack/react-query';
 import { memo, useState, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { api } from '../../api/endpoints';
 import type { Message } from '../../api/types';
+import { queryKeys } from '../../chat/queryKeys';
 import { daysAgo, formatDateTime, formatDay, formatTime } from '../../i18n/format';
 import { Markdown } from '../../markdown/Markdown';
+import { plainText } from '../../markdown/parse';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 
@@ -35,6 +39,33 @@ function Timestamp({ iso, compact }: { iso: string; compact?: boolean }) {
     <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, i18n.language)}>
       {formatTime(date, i18n.language)}
     </time>
+  );
+}
+
+/** The line above a reply: who wrote the original and how it began. */
+function ReplyReference({ channelId, messageId, loaded }: { channelId: string; messageId: string; loaded: Message | undefined }) {
+  const { t } = useTranslation();
+  // Not in the loaded history (older, or deleted): ask for that one message.
+  const fetched = useQuery({
+    queryKey: queryKeys.message(channelId, messageId),
+    queryFn: () => api.message(channelId, messageId),
+    enabled: !loaded,
+    retry: false,
+    staleTime: Infinity,
+  });
+  const original = loaded ?? fetched.data;
+  return (
+    <div className="message-reply-ref">
+      <Icon name="reply" size={14} />
+      {original ? (
+        <>
+          <span className="message-reply-author">{original.author.display_name || original.author.username}</span>
+          <span className="message-reply-text">{plainText(original.content)}</span>
+        </>
+      ) : (
+        <span className="message-reply-text message-reply-missing">{fetched.isPending ? '…' : t('messages.replyMissing')}</span>
+      )}
+    </div>
   );
 }
 
@@ -90,19 +121,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   const name = message.author.display_name || message.author.username;
   return (
     <article className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`} aria-label={name}>
-      {message.reply_to && (
-        <div className="message-reply-ref">
-          <Icon name="reply" size={14} />
-          {repliedTo ? (
-            <>
-              <span className="message-reply-author">{repliedTo.author.display_name || repliedTo.author.username}</span>
-              <span className="message-reply-text">{repliedTo.content}</span>
-            </>
-          ) : (
-            <span className="message-reply-text">{t('messages.replyMissing')}</span>
-          )}
-        </div>
-      )}
+      {message.reply_to && <ReplyReference channelId={message.channel_id} messageId={message.reply_to} loaded={repliedTo} />}
       <div className="message-main">
         <div className="message-gutter">
           {grouped ? <Timestamp iso={message.created_at} compact /> : <Avatar id={message.author.id} name={name} size={40} />}

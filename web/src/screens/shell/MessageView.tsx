@@ -1,7 +1,7 @@
 // The open channel: a virtualised history that loads older pages as you scroll up and follows
 // new messages while you are at the bottom, plus the optimistic copies of what you are sending.
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Virtuoso, type VirtuosoHandle } from 'react-virtuoso';
 import { api } from '../../api/endpoints';
@@ -9,10 +9,10 @@ import type { Channel, Member, Message } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { rowLayout, type RowShape } from '../../chat/grouping';
 import { useLive } from '../../chat/live';
-import { chronological, olderCount, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
+import { chronological, countBefore, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
 import { selectPending, type PendingMessage, usePending } from '../../chat/pending';
 import { queryKeys } from '../../chat/queryKeys';
-import { useReadStates } from '../../chat/readStates';
+import { type ChannelReadState, unreadCount, useReadStates } from '../../chat/readStates';
 import { retrySend, sendMessage } from '../../chat/send';
 import { isNewer } from '../../chat/snowflake';
 import { Markdown } from '../../markdown/Markdown';
@@ -26,7 +26,9 @@ import { useMessages } from './useChatQueries';
 /** Virtuoso counts item indexes from here so that prepending older pages can lower them. */
 const indexOrigin = 1_000_000_000;
 
-type Row = { key: string; shape: RowShape } & ({ kind: 'message'; message: Message } | { kind: 'pending'; pending: PendingMessage });
+type Row =
+  | ({ key: string; shape: RowShape } & ({ kind: 'message'; message: Message } | { kind: 'pending'; pending: PendingMessage }))
+  | { kind: 'welcome'; key: 'welcome'; shape: null };
 
 interface ListContext {
   channelName: string;
@@ -35,15 +37,22 @@ interface ListContext {
 
 function ListHeader({ context }: { context?: ListContext }) {
   const { t } = useTranslation();
-  if (!context) return null;
-  if (context.hasOlder) return <div className="list-loading">{t('messages.loadingOlder')}</div>;
+  return context?.hasOlder ? <div className="list-loading">{t('messages.loadingOlder')}</div> : null;
+}
+
+/**
+ * The start of the channel. It is the first row rather than the list's header, so that a short
+ * channel shows it right above its first message, at the bottom like the messages.
+ */
+function ChannelWelcome({ channelName }: { channelName: string }) {
+  const { t } = useTranslation();
   return (
     <div className="channel-welcome">
       <span className="channel-welcome-icon" aria-hidden="true">
         <Icon name="hash" size={36} />
       </span>
-      <h2>{t('messages.welcomeTitle', { channel: context.channelName })}</h2>
-      <p>{t('messages.welcomeBody', { channel: context.channelName })}</p>
+      <h2>{t('messages.welcomeTitle', { channel: channelName })}</h2>
+      <p>{t('messages.welcomeBody', { channel: channelName })}</p>
     </div>
   );
 }
@@ -118,6 +127,34 @@ function TypingIndicator({ channelId, members }: { channelId: string; members: M
   );
 }
 
+/**
+ * Keeps the newest message in view when the list's box shrinks while the reader is at the bottom
+ * (the connection banner appearing, the composer growing, a reply bar, a phone keyboard):
+ * Virtuoso follows new items, not a smaller viewport.
+ */
+function useStickToBottom(box: RefObject<HTMLDivElement | null>, atBottom: boolean): void {
+  const stick = useRef(atBottom);
+  stick.current = atBottom;
+  useEffect(() => {
+    const element = box.current;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    let height = element.clientHeight;
+    const observer = new ResizeObserver(() => {
+      const next = element.clientHeight;
+      const scroller = element.querySelector<HTMLElement>('.virtuoso');
+      if (next < height && stick.current && scroller) scroller.scrollTop = scroller.scrollHeight;
+      height = next;
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [box]);
+}
+
+/** The last read message when some are unread: the "new messages" line goes after it. */
+function newMessagesAfter(state: ChannelReadState | undefined): string | null {
+  return state && unreadCount(state) > 0 ? state.lastReadId : null;
+}
+
 /** Whether the page is visible: messages only count as read while someone can see them. */
 function usePageVisible(): boolean {
   const [visible, setVisible] = useState(() => document.visibilityState !== 'hidden');
@@ -136,46 +173,65 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   const history = useMessages(channel.id);
   const pending = usePending(selectPending(channel.id));
   const readState = useReadStates((state) => state.byChannel[channel.id]);
+  const readStatesLoaded = useReadStates((state) => state.loaded);
   const applyReadState = useReadStates((state) => state.apply);
   const virtuoso = useRef<VirtuosoHandle>(null);
   const [atBottom, setAtBottom] = useState(true);
+  const listBox = useRef<HTMLDivElement>(null);
+  useStickToBottom(listBox, atBottom);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const [editingId, setEditingId] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
   const visible = usePageVisible();
-  // Where "new messages" starts is fixed when the channel opens, so it does not move as you read.
-  const [unreadAfter] = useState(() => (readState && readState.unreadCount > 0 ? readState.lastReadId : null));
+  // Where "new messages" starts is fixed when the channel opens (or when the read states first
+  // arrive), so it does not move as you read. `undefined`: not known yet.
+  const [unreadAfter, setUnreadAfter] = useState<string | null | undefined>(() =>
+    readStatesLoaded ? newMessagesAfter(readState) : undefined,
+  );
+  if (unreadAfter === undefined && readStatesLoaded) setUnreadAfter(newMessagesAfter(readState));
 
   const messages = useMemo(() => chronological(history.data), [history.data]);
   const byId = useMemo(() => new Map(messages.map((message) => [message.id, message])), [messages]);
   const myRole = members?.find((member) => member.user.id === me?.id)?.role;
   const canModerate = myRole === 'owner' || myRole === 'admin';
 
+  const atStart = history.isSuccess && !history.hasNextPage;
   const rows = useMemo<Row[]>(() => {
-    const list: Row[] = messages.map((message) => ({
+    const list: Row[] = atStart ? [{ kind: 'welcome', key: 'welcome', shape: null }] : [];
+    list.push(...messages.map((message): Row => ({
       kind: 'message',
       key: message.id,
       message,
       shape: { authorId: message.author.id, createdAt: message.created_at, isReply: Boolean(message.reply_to) },
-    }));
+    })));
     for (const item of pending) {
       list.push({ kind: 'pending', key: item.nonce, pending: item, shape: { authorId: me?.id ?? '', createdAt: item.createdAt, isReply: Boolean(item.replyTo) } });
     }
     return list;
-  }, [messages, pending, me?.id]);
+  }, [atStart, messages, pending, me?.id]);
+  // Rows prepended (older history, then the welcome) lower the first index, so the view stays
+  // put. Counted against the oldest message first shown, not page sizes: a refetch re-cuts pages.
+  const anchor = useRef<string | null>(null);
+  if (anchor.current === null && messages.length > 0) anchor.current = messages[0]!.id;
+  const firstItemIndex = indexOrigin - countBefore(messages, anchor.current) - (atStart ? 1 : 0);
 
   const newest = messages[messages.length - 1];
+  const { refetch } = history;
   useEffect(() => {
-    if (!atBottom || !newest || !visible) return;
-    if (!isNewer(newest.id, readState?.lastReadId) && !readState?.unreadCount) return;
+    if (!readStatesLoaded || !atBottom || !newest || !visible) return;
+    if (!isNewer(newest.id, readState?.lastReadId)) {
+      // The server counts messages we have not loaded: fetch them (they are acked once shown).
+      if (readState?.unreadCount) void refetch();
+      return;
+    }
     const timer = setTimeout(() => {
       applyReadState({ channel_id: channel.id, last_read_message_id: newest.id, unread_count: 0 });
-      api.ack(channel.id, newest.id).catch(() => {
+      api.ack(channel.id, newest.id).then(applyReadState, () => {
         // Best effort: the next message read acknowledges again.
       });
     }, 400);
     return () => clearTimeout(timer);
-  }, [atBottom, visible, newest, readState?.lastReadId, readState?.unreadCount, channel.id, applyReadState]);
+  }, [readStatesLoaded, atBottom, visible, newest, readState?.lastReadId, readState?.unreadCount, channel.id, applyReadState, refetch]);
 
   const send = useCallback(
     (content: string) => {
@@ -190,9 +246,9 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
     const index = messages.findLastIndex((message) => message.author.id === me?.id);
     if (index === -1) return;
     setEditingId(messages[index]!.id);
-    // Data-relative index: the row may be outside the rendered window.
-    virtuoso.current?.scrollToIndex({ index, align: 'center' });
-  }, [messages, me?.id]);
+    // Data-relative index (the welcome row comes first): the row may be outside the rendered window.
+    virtuoso.current?.scrollToIndex({ index: index + (atStart ? 1 : 0), align: 'center' });
+  }, [messages, me?.id, atStart]);
 
   const saveEdit = useCallback(
     (message: Message, content: string) => {
@@ -220,11 +276,12 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   const onStartEdit = useCallback((message: Message) => setEditingId(message.id), []);
 
   const renderRow = (index: number, row: Row) => {
-    const position = index - (indexOrigin - olderCount(history.data));
+    if (row.kind === 'welcome') return <ChannelWelcome channelName={channel.name} />;
+    const position = index - firstItemIndex;
     const previous = rows[position - 1];
-    const layout = rowLayout(previous?.shape, row.shape);
+    const layout = rowLayout(previous?.shape ?? undefined, row.shape);
     const showMarker =
-      row.kind === 'message' && unreadAfter !== null && isNewer(row.message.id, unreadAfter) && (previous?.kind !== 'message' || !isNewer(previous.message.id, unreadAfter));
+      row.kind === 'message' && unreadAfter != null && isNewer(row.message.id, unreadAfter) && (previous?.kind !== 'message' || !isNewer(previous.message.id, unreadAfter));
     return (
       <div className="message-row">
         {layout.newDay && <DaySeparator date={new Date(row.shape.createdAt)} />}
@@ -252,7 +309,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
 
   return (
     <section className="message-view" aria-label={t('messages.list', { channel: channel.name })}>
-      <div className="message-list" id="messages">
+      <div className="message-list" id="messages" ref={listBox}>
         {history.isPending ? (
           <div className="list-loading">{t('app.loading')}</div>
         ) : history.isError ? (
@@ -269,7 +326,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
             data={rows}
             context={{ channelName: channel.name, hasOlder: Boolean(history.hasNextPage) }}
             components={listComponents}
-            firstItemIndex={indexOrigin - olderCount(history.data)}
+            firstItemIndex={firstItemIndex}
             initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
             computeItemKey={(_index, row) => row.key}
             itemContent={renderRow}

@@ -6,6 +6,7 @@ import { useNavigate } from 'react-router';
 import type { Channel, Message } from '../../api/types';
 import { queryKeys } from '../../chat/queryKeys';
 import { toastLifetimeMs, useToasts } from '../../chat/toasts';
+import { plainText } from '../../markdown/parse';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 
@@ -38,7 +39,7 @@ function Toast({ message }: { message: Message }) {
             {author}
             {channel && <span className="toast-channel"> · #{channel.name}</span>}
           </span>
-          <span className="toast-body">{message.content}</span>
+          <span className="toast-body">{plainText(message.content)}</span>
         </span>
       </button>
       <button type="button" className="icon-button toast-close" aria-label={t('common.close')} onClick={() => dismiss(message.id)}>
