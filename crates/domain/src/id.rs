@@ -21,8 +21,14 @@ pub struct IdGenerator {
 
 impl IdGenerator {
     pub fn new(node_id: u16) -> Self {
-        assert!(node_id <= MAX_NODE_ID, "node id {node_id} exceeds {MAX_NODE_ID}");
-        IdGenerator { node_id: i64::from(node_id), state: Mutex::new((0, 0)) }
+        assert!(
+            node_id <= MAX_NODE_ID,
+            "node id {node_id} exceeds {MAX_NODE_ID}"
+        );
+        IdGenerator {
+            node_id: i64::from(node_id),
+            state: Mutex::new((0, 0)),
+        }
     }
 
     /// The next id at wall-clock time `now_ms`. If the clock steps backwards or more than 4096

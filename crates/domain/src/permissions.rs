@@ -49,7 +49,10 @@ impl BitOrAssign for Permissions {
 }
 
 /// A member's role in a guild. Stored as a small integer; the order is the hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum GuildRole {
     Member = 0,
     Admin = 1,
@@ -79,7 +82,8 @@ impl GuildRole {
     }
 
     pub fn permissions(self) -> Permissions {
-        let member = Permissions::VIEW_CHANNELS | Permissions::SEND_MESSAGES | Permissions::CREATE_INVITES;
+        let member =
+            Permissions::VIEW_CHANNELS | Permissions::SEND_MESSAGES | Permissions::CREATE_INVITES;
         let admin = member
             | Permissions::MANAGE_MESSAGES
             | Permissions::MANAGE_CHANNELS
@@ -114,7 +118,9 @@ mod tests {
 
         let admin = GuildRole::Admin.permissions();
         assert!(admin.contains(member));
-        assert!(admin.contains(Permissions::MANAGE_CHANNELS | Permissions::BAN_MEMBERS | Permissions::MANAGE_MESSAGES));
+        assert!(admin.contains(
+            Permissions::MANAGE_CHANNELS | Permissions::BAN_MEMBERS | Permissions::MANAGE_MESSAGES
+        ));
         assert!(!admin.contains(Permissions::MANAGE_ADMINS));
         assert!(!admin.contains(Permissions::OWN_GUILD));
 

@@ -10,7 +10,10 @@ pub struct RuleViolation {
 }
 
 fn violation(field: &'static str, rule: impl Into<String>) -> RuleViolation {
-    RuleViolation { field, rule: rule.into() }
+    RuleViolation {
+        field,
+        rule: rule.into(),
+    }
 }
 
 /// Length in Unicode scalar values, which is what people count as characters.
@@ -19,11 +22,19 @@ fn chars(s: &str) -> usize {
 }
 
 /// Trims surrounding white space and checks the length of what remains.
-fn trimmed_text(field: &'static str, raw: &str, min: usize, max: usize) -> Result<String, RuleViolation> {
+fn trimmed_text(
+    field: &'static str,
+    raw: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, RuleViolation> {
     let value = raw.trim();
     let n = chars(value);
     if n < min || n > max {
-        return Err(violation(field, format!("must be {min} to {max} characters")));
+        return Err(violation(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -64,8 +75,14 @@ impl Username {
         if !(2..=32).contains(&n) {
             return Err(violation("username", "must be 2 to 32 characters"));
         }
-        if !raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.') {
-            return Err(violation("username", "may contain only a-z, 0-9, '_' and '.'"));
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+        {
+            return Err(violation(
+                "username",
+                "may contain only a-z, 0-9, '_' and '.'",
+            ));
         }
         Ok(Username(raw.to_owned()))
     }
@@ -173,7 +190,10 @@ text_type!(
 impl Nonce {
     pub fn parse(raw: &str) -> Result<Self, RuleViolation> {
         if raw.is_empty() || raw.len() > 64 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(violation("nonce", "must be 1 to 64 printable ASCII characters"));
+            return Err(violation(
+                "nonce",
+                "must be 1 to 64 printable ASCII characters",
+            ));
         }
         Ok(Nonce(raw.to_owned()))
     }
@@ -196,15 +216,36 @@ mod tests {
         for ok in ["ab", "kim.minsu", "user_01", &"a".repeat(32)] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["a", "Kim", "kim minsu", "김민수", "a-b", &"a".repeat(33), ""] {
+        for bad in [
+            "a",
+            "Kim",
+            "kim minsu",
+            "김민수",
+            "a-b",
+            &"a".repeat(33),
+            "",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Kim@Example.COM ").unwrap().as_str(), "kim@example.com");
-        for bad in ["", "kim", "kim@", "@example.com", "kim@example", "kim@@example.com", "k im@example.com", "kim@.com", "kim@example..com"] {
+        assert_eq!(
+            Email::parse(" Kim@Example.COM ").unwrap().as_str(),
+            "kim@example.com"
+        );
+        for bad in [
+            "",
+            "kim",
+            "kim@",
+            "@example.com",
+            "kim@example",
+            "kim@@example.com",
+            "k im@example.com",
+            "kim@.com",
+            "kim@example..com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -214,7 +255,10 @@ mod tests {
         assert!(Password::parse("비밀번호비밀번호비밀번호").is_ok());
         assert!(Password::parse("short").is_err());
         assert!(Password::parse(&"x".repeat(129)).is_err());
-        assert_eq!(Password::parse("  twelve chars ").unwrap().as_str(), "  twelve chars ");
+        assert_eq!(
+            Password::parse("  twelve chars ").unwrap().as_str(),
+            "  twelve chars "
+        );
     }
 
     #[test]

@@ -15,7 +15,11 @@ use serde::Serialize;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "madang", version, about = "Madang: a self-hosted community chat server")]
+#[command(
+    name = "madang",
+    version,
+    about = "Madang: a self-hosted community chat server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -78,20 +82,27 @@ fn load_config(settings: &Settings) -> anyhow::Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     match &settings.config {
         Some(path) => {
-            anyhow::ensure!(path.exists(), "configuration file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "configuration file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file(path));
         }
         None => figment = figment.merge(Toml::file("madang.toml")),
     }
     // `MADANG_RATE_LIMITS__AUTH__BURST` sets `rate_limits.auth.burst`. Variables that are not
     // settings (the config path, test switches) are left out.
-    let env = Env::prefixed("MADANG_").split("__").filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"));
+    let env = Env::prefixed("MADANG_")
+        .split("__")
+        .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"));
     figment = figment.merge(env).merge(Serialized::defaults(settings));
     figment.extract().context("invalid configuration")
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match format {
         LogFormat::Text => builder.init(),
@@ -130,7 +141,12 @@ async fn main() -> anyhow::Result<()> {
     let config = load_config(&cli.settings)?;
     init_logging(config.log_format);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => Application::build(config).await?.run_until_stopped(shutdown_signal()).await,
+        Command::Serve => {
+            Application::build(config)
+                .await?
+                .run_until_stopped(shutdown_signal())
+                .await
+        }
         Command::Admin(AdminCommand::GrantAdmin { email }) => {
             let url = config.effective_database_url();
             if config.database_url.is_empty() {
@@ -138,7 +154,10 @@ async fn main() -> anyhow::Result<()> {
             }
             let store = madang_store::Store::connect(&url).await?;
             let email = email.trim().to_lowercase();
-            anyhow::ensure!(store.grant_system_admin(&email).await?, "no account has the e-mail address {email}");
+            anyhow::ensure!(
+                store.grant_system_admin(&email).await?,
+                "no account has the e-mail address {email}"
+            );
             println!("{email} is now a system admin");
             Ok(())
         }
@@ -151,7 +170,15 @@ mod tests {
     use super::*;
 
     fn no_flags() -> Settings {
-        Settings { config: None, listen: None, data_dir: None, database_url: None, bus_url: None, public_url: None, log_format: None }
+        Settings {
+            config: None,
+            listen: None,
+            data_dir: None,
+            database_url: None,
+            bus_url: None,
+            public_url: None,
+            log_format: None,
+        }
     }
 
     #[test]
@@ -170,8 +197,14 @@ mod tests {
             assert_eq!(config.rate_limits.auth.burst, 7);
             assert_eq!(config.rate_limits.auth.per_minute, 3);
 
-            let flags = Settings { public_url: Some("https://flag.example".into()), ..no_flags() };
-            assert_eq!(load_config(&flags).map_err(|e| e.to_string())?.public_url, "https://flag.example");
+            let flags = Settings {
+                public_url: Some("https://flag.example".into()),
+                ..no_flags()
+            };
+            assert_eq!(
+                load_config(&flags).map_err(|e| e.to_string())?.public_url,
+                "https://flag.example"
+            );
             Ok(())
         });
     }

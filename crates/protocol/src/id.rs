@@ -5,8 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 /// 2026-01-01T00:00:00Z in unix milliseconds: time zero of ids.
@@ -51,7 +51,11 @@ impl FromStr for Id {
 
     /// Accepts only canonical positive decimal ids, so every id has one spelling.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0') {
+        if s.is_empty()
+            || s.len() > 19
+            || !s.bytes().all(|b| b.is_ascii_digit())
+            || s.starts_with('0')
+        {
             return Err(InvalidId);
         }
         s.parse::<i64>().map(Id).map_err(|_| InvalidId)
@@ -76,7 +80,9 @@ impl PartialSchema for Id {
         ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
             .pattern(Some("^[1-9][0-9]{0,18}$"))
-            .description(Some("A 64-bit id as a decimal string; ids sort by creation time."))
+            .description(Some(
+                "A 64-bit id as a decimal string; ids sort by creation time.",
+            ))
             .examples(["81064953856000000"])
             .into()
     }
@@ -99,7 +105,17 @@ mod tests {
     #[test]
     fn only_canonical_decimal_strings_parse() {
         assert_eq!("123".parse::<Id>(), Ok(Id(123)));
-        for bad in ["", "0", "012", "-1", "1e3", " 1", "abc", "99999999999999999999", "9223372036854775808"] {
+        for bad in [
+            "",
+            "0",
+            "012",
+            "-1",
+            "1e3",
+            " 1",
+            "abc",
+            "99999999999999999999",
+            "9223372036854775808",
+        ] {
             assert_eq!(bad.parse::<Id>(), Err(InvalidId), "{bad:?}");
         }
     }

@@ -40,10 +40,16 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         config.validate()?;
         if config.database_url.is_empty() {
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    config.data_dir.display()
+                )
+            })?;
         }
-        let store = Store::connect(&config.effective_database_url()).await.context("cannot open the database")?;
+        let store = Store::connect(&config.effective_database_url())
+            .await
+            .context("cannot open the database")?;
         let key = store
             .secret(ACCESS_TOKEN_KEY, now_ms(), || {
                 use base64::Engine;
@@ -64,11 +70,17 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", state.config.listen))?;
         let router = with_layers(api::router(state.clone()), state.config.body_limit_bytes);
-        Ok(Application { listener, router, state })
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn store(&self) -> &Store {
@@ -77,7 +89,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then stops accepting, waits for in-flight requests,
     /// and closes the database.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -87,9 +102,13 @@ impl Application {
             }
         });
         tracing::info!(address = %self.local_addr(), "madang is serving");
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         housekeeping.abort();
         self.state.store.close().await;
         tracing::info!("madang stopped");

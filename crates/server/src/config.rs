@@ -92,16 +92,28 @@ impl Default for Config {
 
 impl Default for PasswordHashing {
     fn default() -> Self {
-        PasswordHashing { memory_kib: 19 * 1024, iterations: 2 }
+        PasswordHashing {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+        }
     }
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         RateLimits {
-            auth: Quota { per_minute: 10, burst: 10 },
-            invites: Quota { per_minute: 30, burst: 30 },
-            user: Quota { per_minute: 1200, burst: 200 },
+            auth: Quota {
+                per_minute: 10,
+                burst: 10,
+            },
+            invites: Quota {
+                per_minute: 30,
+                burst: 30,
+            },
+            user: Quota {
+                per_minute: 1200,
+                burst: 200,
+            },
         }
     }
 }
@@ -110,7 +122,10 @@ impl Config {
     /// The database URL in effect: the configured one, or an SQLite file in the data dir.
     pub fn effective_database_url(&self) -> String {
         if self.database_url.is_empty() {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("madang.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("madang.db").display()
+            )
         } else {
             self.database_url.clone()
         }
@@ -121,7 +136,11 @@ impl Config {
         let url = self.public_url.trim_end_matches('/');
         let (scheme, rest) = url.split_once("://")?;
         let host = rest.split('/').next()?;
-        Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+        Some(format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ))
     }
 
     pub fn served_over_https(&self) -> bool {
@@ -129,7 +148,10 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.node_id <= madang_domain::id::MAX_NODE_ID, "node_id must be 0 to 1023");
+        anyhow::ensure!(
+            self.node_id <= madang_domain::id::MAX_NODE_ID,
+            "node_id must be 0 to 1023"
+        );
         anyhow::ensure!(
             self.bus_url == "local",
             "bus_url {:?} is not supported yet: use \"local\" (NATS arrives with the clustered gateway)",
@@ -139,10 +161,23 @@ impl Config {
             self.public_url.is_empty() || self.public_origin().is_some(),
             "public_url must look like https://chat.example.com"
         );
-        anyhow::ensure!(self.access_token_ttl_seconds >= 60, "access_token_ttl_seconds must be at least 60");
-        anyhow::ensure!(self.refresh_token_ttl_days >= 1, "refresh_token_ttl_days must be at least 1");
-        for (name, quota) in [("auth", self.rate_limits.auth), ("invites", self.rate_limits.invites), ("user", self.rate_limits.user)] {
-            anyhow::ensure!(quota.per_minute > 0 && quota.burst > 0, "rate_limits.{name} must be positive");
+        anyhow::ensure!(
+            self.access_token_ttl_seconds >= 60,
+            "access_token_ttl_seconds must be at least 60"
+        );
+        anyhow::ensure!(
+            self.refresh_token_ttl_days >= 1,
+            "refresh_token_ttl_days must be at least 1"
+        );
+        for (name, quota) in [
+            ("auth", self.rate_limits.auth),
+            ("invites", self.rate_limits.invites),
+            ("user", self.rate_limits.user),
+        ] {
+            anyhow::ensure!(
+                quota.per_minute > 0 && quota.burst > 0,
+                "rate_limits.{name} must be positive"
+            );
         }
         Ok(())
     }
@@ -154,22 +189,55 @@ mod tests {
 
     #[test]
     fn the_default_database_is_sqlite_in_the_data_dir() {
-        let config = Config { data_dir: PathBuf::from("/srv/madang"), ..Config::default() };
-        assert_eq!(config.effective_database_url(), "sqlite:///srv/madang/madang.db?mode=rwc");
+        let config = Config {
+            data_dir: PathBuf::from("/srv/madang"),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.effective_database_url(),
+            "sqlite:///srv/madang/madang.db?mode=rwc"
+        );
     }
 
     #[test]
     fn public_origin_drops_the_path_and_normalises_case() {
-        let config = Config { public_url: "HTTPS://Chat.Example.com/app/".into(), ..Config::default() };
-        assert_eq!(config.public_origin().as_deref(), Some("https://chat.example.com"));
+        let config = Config {
+            public_url: "HTTPS://Chat.Example.com/app/".into(),
+            ..Config::default()
+        };
+        assert_eq!(
+            config.public_origin().as_deref(),
+            Some("https://chat.example.com")
+        );
         assert!(Config::default().public_origin().is_none());
     }
 
     #[test]
     fn invalid_settings_are_refused() {
         assert!(Config::default().validate().is_ok());
-        assert!(Config { node_id: 1024, ..Config::default() }.validate().is_err());
-        assert!(Config { bus_url: "redis://x".into(), ..Config::default() }.validate().is_err());
-        assert!(Config { public_url: "chat.example.com".into(), ..Config::default() }.validate().is_err());
+        assert!(
+            Config {
+                node_id: 1024,
+                ..Config::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Config {
+                bus_url: "redis://x".into(),
+                ..Config::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Config {
+                public_url: "chat.example.com".into(),
+                ..Config::default()
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

@@ -18,7 +18,11 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), retry_after: None }
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -30,7 +34,10 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(ErrorCode::Unauthorized, "missing, invalid or expired credentials")
+        Self::new(
+            ErrorCode::Unauthorized,
+            "missing, invalid or expired credentials",
+        )
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -46,7 +53,10 @@ impl ApiError {
     }
 
     pub fn rate_limited(retry_after: u64) -> Self {
-        ApiError { retry_after: Some(retry_after.max(1)), ..Self::new(ErrorCode::RateLimited, "too many requests") }
+        ApiError {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(ErrorCode::RateLimited, "too many requests")
+        }
     }
 
     pub fn internal() -> Self {
@@ -66,11 +76,17 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorCode::Unauthorized | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden | ErrorCode::Banned | ErrorCode::CrossOriginRefused => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::Banned | ErrorCode::CrossOriginRefused => {
+            StatusCode::FORBIDDEN
+        }
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::Conflict => StatusCode::CONFLICT,
-        ErrorCode::InviteExpired | ErrorCode::InviteUsedUp | ErrorCode::InviteRevoked => StatusCode::GONE,
+        ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::Conflict => {
+            StatusCode::CONFLICT
+        }
+        ErrorCode::InviteExpired | ErrorCode::InviteUsedUp | ErrorCode::InviteRevoked => {
+            StatusCode::GONE
+        }
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,10 +98,17 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = self.retry_after;
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(seconds) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -100,12 +123,19 @@ impl From<RuleViolation> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Conflict("username") => ApiError::new(ErrorCode::UsernameTaken, "this username is taken"),
-            StoreError::Conflict("email") => ApiError::new(ErrorCode::EmailTaken, "this e-mail address is taken"),
+            StoreError::Conflict("username") => {
+                ApiError::new(ErrorCode::UsernameTaken, "this username is taken")
+            }
+            StoreError::Conflict("email") => {
+                ApiError::new(ErrorCode::EmailTaken, "this e-mail address is taken")
+            }
             StoreError::Conflict(field) => ApiError::conflict(format!("{field} is already taken")),
             other => {
                 tracing::error!(error = %other, "store failure");
-                ApiError::new(ErrorCode::Unavailable, "the database is unavailable; try again")
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the database is unavailable; try again",
+                )
             }
         }
     }

@@ -35,7 +35,11 @@ fn check<K: Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, key: K) -> 
 
 impl Limiters {
     pub fn new(limits: &RateLimits) -> Self {
-        Limiters { auth: limiter(limits.auth), invites: limiter(limits.invites), user: limiter(limits.user) }
+        Limiters {
+            auth: limiter(limits.auth),
+            invites: limiter(limits.invites),
+            user: limiter(limits.user),
+        }
     }
 
     pub fn auth(&self, ip: IpAddr) -> ApiResult<()> {
@@ -64,7 +68,13 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_the_client_is_told_when_to_retry() {
-        let limits = RateLimits { auth: Quota { per_minute: 2, burst: 3 }, ..RateLimits::default() };
+        let limits = RateLimits {
+            auth: Quota {
+                per_minute: 2,
+                burst: 3,
+            },
+            ..RateLimits::default()
+        };
         let limiters = Limiters::new(&limits);
         let ip = IpAddr::from([127, 0, 0, 1]);
         for _ in 0..3 {
@@ -73,6 +83,8 @@ mod tests {
         let refused = limiters.auth(ip).unwrap_err();
         assert_eq!(refused.status().as_u16(), 429);
         assert!((1..=30).contains(&refused.retry_after.unwrap()));
-        limiters.auth(IpAddr::from([127, 0, 0, 2])).expect("other clients are unaffected");
+        limiters
+            .auth(IpAddr::from([127, 0, 0, 2]))
+            .expect("other clients are unaffected");
     }
 }

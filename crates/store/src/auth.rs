@@ -29,7 +29,12 @@ pub enum RefreshOutcome {
 impl Store {
     /// The value of a server-wide secret, made by `generate` the first time it is asked for.
     /// Every node of a cluster reads the same value, so tokens signed on one verify on all.
-    pub async fn secret(&self, name: &str, now: i64, generate: impl FnOnce() -> String) -> Result<String> {
+    pub async fn secret(
+        &self,
+        name: &str,
+        now: i64,
+        generate: impl FnOnce() -> String,
+    ) -> Result<String> {
         sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(name)
             .bind(generate())
@@ -59,12 +64,14 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(refresh_token_hash)
-            .bind(session_id)
-            .bind(refresh_expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(refresh_token_hash)
+        .bind(session_id)
+        .bind(refresh_expires_at)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -87,7 +94,9 @@ impl Store {
         .bind(presented_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = found else { return Ok(RefreshOutcome::Invalid) };
+        let Some(row) = found else {
+            return Ok(RefreshOutcome::Invalid);
+        };
         let session_id: i64 = row.try_get(0)?;
         let expires_at: i64 = row.try_get(1)?;
         let used_at: Option<i64> = row.try_get(2)?;
@@ -99,15 +108,15 @@ impl Store {
         }
         let claimed = match used_at {
             Some(_) => false,
-            None => {
-                sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
-                    .bind(now)
-                    .bind(presented_hash)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1
-            }
+            None => sqlx::query(
+                "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(presented_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1,
         };
         let outcome = if claimed {
             sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
@@ -116,10 +125,16 @@ impl Store {
                 .bind(next_expires_at)
                 .execute(&mut *tx)
                 .await?;
-            RefreshOutcome::Rotated { user_id, session_id }
+            RefreshOutcome::Rotated {
+                user_id,
+                session_id,
+            }
         } else {
             revoke_session(&mut tx, session_id, now).await?;
-            RefreshOutcome::Reused { user_id, session_id }
+            RefreshOutcome::Reused {
+                user_id,
+                session_id,
+            }
         };
         tx.commit().await?;
         Ok(outcome)
@@ -135,13 +150,20 @@ impl Store {
     }
 
     /// Ends every login of the user except `keep`; used when the password changes.
-    pub async fn revoke_other_login_sessions(&self, user_id: i64, keep: i64, now: i64) -> Result<()> {
+    pub async fn revoke_other_login_sessions(
+        &self,
+        user_id: i64,
+        keep: i64,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        let others = sqlx::query("SELECT id FROM login_sessions WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL")
-            .bind(user_id)
-            .bind(keep)
-            .fetch_all(&mut *tx)
-            .await?;
+        let others = sqlx::query(
+            "SELECT id FROM login_sessions WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .fetch_all(&mut *tx)
+        .await?;
         for row in others {
             revoke_session(&mut tx, row.try_get(0)?, now).await?;
         }
@@ -163,7 +185,11 @@ impl Store {
     }
 }
 
-async fn revoke_session(tx: &mut sqlx::Transaction<'static, sqlx::Any>, session_id: i64, now: i64) -> Result<()> {
+async fn revoke_session(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    session_id: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE login_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(session_id)

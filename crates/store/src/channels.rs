@@ -2,7 +2,8 @@
 
 use sqlx::{FromRow, Row};
 
-use crate::{Result, Store};
+use crate::events::Appended;
+use crate::{Dispatch, Result, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -44,7 +45,9 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for ChannelRow {
         Ok(ChannelRow {
             id: row.try_get("id")?,
             guild_id: row.try_get("guild_id")?,
-            kind: ChannelKind::from_i16(kind).ok_or_else(|| sqlx::Error::Decode(format!("unknown channel kind {kind}").into()))?,
+            kind: ChannelKind::from_i16(kind).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown channel kind {kind}").into())
+            })?,
             name: row.try_get("name")?,
             topic: row.try_get("topic")?,
             parent_id: row.try_get("parent_id")?,
@@ -71,43 +74,66 @@ pub struct ChannelPlacement {
     pub parent_id: Option<i64>,
 }
 
-const CHANNEL_SELECT: &str = "SELECT id, guild_id, kind, name, topic, parent_id, position, created_at FROM channels";
+pub(crate) const CHANNEL_SELECT: &str =
+    "SELECT id, guild_id, kind, name, topic, parent_id, position, created_at FROM channels";
 
 impl Store {
-    pub async fn create_channel(&self, channel: &ChannelRow) -> Result<()> {
+    pub async fn create_channel(
+        &self,
+        channel: &ChannelRow,
+        now: i64,
+        created: Dispatch,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_channel(&mut tx, channel).await?;
+        let mut events = Appended::default();
+        events
+            .guild_dispatch(&mut tx, channel.guild_id, created, now)
+            .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
     pub async fn channel(&self, id: i64) -> Result<Option<ChannelRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{CHANNEL_SELECT} WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CHANNEL_SELECT} WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// A guild's channels in display order: by position, then by age.
     pub async fn channels_of_guild(&self, guild_id: i64) -> Result<Vec<ChannelRow>> {
-        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!("{CHANNEL_SELECT} WHERE guild_id = $1 ORDER BY position, id")))
-            .bind(guild_id)
-            .fetch_all(&self.read)
-            .await?)
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CHANNEL_SELECT} WHERE guild_id = $1 ORDER BY position, id"
+        )))
+        .bind(guild_id)
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// The next free position at the end of a guild's channel list.
     pub async fn next_channel_position(&self, guild_id: i64) -> Result<i32> {
-        let row = sqlx::query("SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE guild_id = $1")
-            .bind(guild_id)
-            .fetch_one(&self.read)
-            .await?;
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(position) + 1, 0) FROM channels WHERE guild_id = $1")
+                .bind(guild_id)
+                .fetch_one(&self.read)
+                .await?;
         let next: i64 = row.try_get(0)?;
         Ok(next as i32)
     }
 
-    pub async fn update_channel(&self, id: i64, update: &ChannelUpdate<'_>) -> Result<Option<ChannelRow>> {
-        Ok(sqlx::query_as(
+    pub async fn update_channel(
+        &self,
+        id: i64,
+        update: &ChannelUpdate<'_>,
+        now: i64,
+        updated: impl FnOnce(&ChannelRow) -> Dispatch,
+    ) -> Result<Option<ChannelRow>> {
+        let mut tx = self.begin().await?;
+        let row: Option<ChannelRow> = sqlx::query_as(
             "UPDATE channels SET
                 name = COALESCE($1, name),
                 topic = CASE WHEN $2 = 1 THEN $3 ELSE topic END,
@@ -123,37 +149,96 @@ impl Store {
         .bind(update.parent_id.flatten())
         .bind(update.position)
         .bind(id)
-        .fetch_optional(&self.write)
-        .await?)
-    }
-
-    /// Applies a reorder atomically; every id must belong to `guild_id` (checked by the caller).
-    pub async fn place_channels(&self, guild_id: i64, placements: &[ChannelPlacement]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        for placement in placements {
-            sqlx::query("UPDATE channels SET position = $1, parent_id = $2 WHERE id = $3 AND guild_id = $4")
-                .bind(placement.position)
-                .bind(placement.parent_id)
-                .bind(placement.id)
-                .bind(guild_id)
-                .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut events = Appended::default();
+        if let Some(channel) = &row {
+            events
+                .guild_dispatch(&mut tx, channel.guild_id, updated(channel), now)
                 .await?;
         }
         tx.commit().await?;
+        events.publish(self);
+        Ok(row)
+    }
+
+    /// Applies a reorder atomically; every id must belong to `guild_id` (checked by the caller).
+    pub async fn place_channels(
+        &self,
+        guild_id: i64,
+        placements: &[ChannelPlacement],
+        now: i64,
+        updated: impl Fn(&ChannelRow) -> Dispatch,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let mut events = Appended::default();
+        for placement in placements {
+            sqlx::query(
+                "UPDATE channels SET position = $1, parent_id = $2 WHERE id = $3 AND guild_id = $4",
+            )
+            .bind(placement.position)
+            .bind(placement.parent_id)
+            .bind(placement.id)
+            .bind(guild_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for placement in placements {
+            let channel: ChannelRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{CHANNEL_SELECT} WHERE id = $1"
+            )))
+            .bind(placement.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            events
+                .guild_dispatch(&mut tx, guild_id, updated(&channel), now)
+                .await?;
+        }
+        tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
-    /// Deletes a channel with its messages; a deleted category's channels become uncategorised.
-    pub async fn delete_channel(&self, id: i64) -> Result<()> {
+    /// Deletes a channel with its messages; a deleted category's channels become
+    /// uncategorised, each announced with `reparented`.
+    pub async fn delete_channel(
+        &self,
+        channel: &ChannelRow,
+        now: i64,
+        deleted: Dispatch,
+        reparented: impl Fn(&ChannelRow) -> Dispatch,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE channels SET parent_id = NULL WHERE parent_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM channels WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let children: Vec<ChannelRow> = sqlx::query_as(
+            "UPDATE channels SET parent_id = NULL WHERE parent_id = $1
+             RETURNING id, guild_id, kind, name, topic, parent_id, position, created_at",
+        )
+        .bind(channel.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM channels WHERE id = $1")
+            .bind(channel.id)
+            .execute(&mut *tx)
+            .await?;
+        let mut events = Appended::default();
+        for child in &children {
+            events
+                .guild_dispatch(&mut tx, channel.guild_id, reparented(child), now)
+                .await?;
+        }
+        events
+            .guild_dispatch(&mut tx, channel.guild_id, deleted, now)
+            .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 }
 
-pub(crate) async fn insert_channel(tx: &mut sqlx::Transaction<'static, sqlx::Any>, channel: &ChannelRow) -> Result<()> {
+pub(crate) async fn insert_channel(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    channel: &ChannelRow,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO channels (id, guild_id, kind, name, topic, parent_id, position, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -11,6 +11,7 @@
 
 mod auth;
 mod channels;
+mod events;
 mod guilds;
 mod invites;
 mod members;
@@ -26,6 +27,10 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use auth::{AuthenticatedUser, RefreshOutcome};
 pub use channels::{ChannelKind, ChannelPlacement, ChannelRow, ChannelUpdate};
+pub use events::{
+    Dispatch, EventSink, EventSource, GuildEvent, LoggedEvent, MemberJoin, MemberRemoval,
+    MembershipEffect, Receipt, SessionCheckpoint, UserEvent, UserEventKind,
+};
 pub use guilds::GuildRow;
 pub use invites::{InviteAcceptance, InviteRow};
 pub use members::{BanRow, MemberRow};
@@ -66,6 +71,8 @@ pub struct Store {
     /// On PostgreSQL it is the same pool as `read`.
     write: AnyPool,
     backend: Backend,
+    /// Where committed events go (the bus publisher); none in tools that only administer.
+    events: Option<EventSink>,
 }
 
 impl Store {
@@ -90,7 +97,12 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store { read: pool.clone(), write: pool, backend }
+                Store {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    events: None,
+                }
             }
             Backend::Sqlite => {
                 let sqlite_pool = |max| {
@@ -112,7 +124,12 @@ impl Store {
                 };
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
-                Store { read, write, backend }
+                Store {
+                    read,
+                    write,
+                    backend,
+                    events: None,
+                }
             }
         };
         sqlx::migrate!("./migrations").run(&store.write).await?;
@@ -140,6 +157,7 @@ impl Store {
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
-    error.as_database_error().is_some_and(|e| e.is_unique_violation())
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }
-

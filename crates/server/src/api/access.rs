@@ -30,19 +30,40 @@ impl GuildAccess {
     }
 }
 
-pub async fn guild_access(state: &AppState, session: &Session, guild_id: Id) -> ApiResult<GuildAccess> {
-    let member = state.store.member(guild_id.0, session.user_id.0).await?.ok_or_else(|| ApiError::not_found("guild"))?;
+pub async fn guild_access(
+    state: &AppState,
+    session: &Session,
+    guild_id: Id,
+) -> ApiResult<GuildAccess> {
+    let member = state
+        .store
+        .member(guild_id.0, session.user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("guild"))?;
     let permissions = member.role.permissions();
-    Ok(GuildAccess { member, permissions })
+    Ok(GuildAccess {
+        member,
+        permissions,
+    })
 }
 
 /// The channel and the caller's standing in its guild; 404 for both "no such channel" and
 /// "not a member".
-pub async fn channel_access(state: &AppState, session: &Session, channel_id: Id) -> ApiResult<(ChannelRow, GuildAccess)> {
-    let channel = state.store.channel(channel_id.0).await?.ok_or_else(|| ApiError::not_found("channel"))?;
+pub async fn channel_access(
+    state: &AppState,
+    session: &Session,
+    channel_id: Id,
+) -> ApiResult<(ChannelRow, GuildAccess)> {
+    let channel = state
+        .store
+        .channel(channel_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
     let access = guild_access(state, session, Id(channel.guild_id))
         .await
         .map_err(|_| ApiError::not_found("channel"))?;
-    access.require(Permissions::VIEW_CHANNELS).map_err(|_| ApiError::not_found("channel"))?;
+    access
+        .require(Permissions::VIEW_CHANNELS)
+        .map_err(|_| ApiError::not_found("channel"))?;
     Ok((channel, access))
 }

@@ -7,14 +7,18 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use madang_domain::validate::{DisplayName, Email, Password, Username};
-use madang_protocol::rest::{
-    AuthResponse, CurrentUser, ErrorBody, ErrorCode, Guild, LoginRequest, ReadState, RegisterRequest, UpdateCurrentUser,
-};
 use madang_protocol::Id;
+use madang_protocol::rest::{
+    AuthResponse, CurrentUser, ErrorBody, ErrorCode, Guild, LoginRequest, ReadState,
+    RegisterRequest, UpdateCurrentUser,
+};
 use madang_store::{NewUser, RefreshOutcome, UserRow};
 
-use super::views;
-use crate::auth::{RefreshToken, Session, client_ip, refresh_cookie, refresh_token_from_cookies, removal_cookie, require_same_origin};
+use super::{dispatches, views};
+use crate::auth::{
+    RefreshToken, Session, client_ip, refresh_cookie, refresh_token_from_cookies, removal_cookie,
+    require_same_origin,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
 use crate::state::{AppState, now_ms};
@@ -26,21 +30,50 @@ async fn sign_in(state: &AppState, user: &UserRow, status: StatusCode) -> ApiRes
     let session_id = state.next_id();
     let refresh = RefreshToken::generate();
     let refresh_ttl = state.config.refresh_token_ttl_days * 86_400;
-    state.store.create_login_session(session_id.0, user.id, &refresh.hash, now + refresh_ttl * 1000, now).await?;
-    Ok(authenticated(state, user, session_id, &refresh.secret, status))
+    state
+        .store
+        .create_login_session(
+            session_id.0,
+            user.id,
+            &refresh.hash,
+            now + refresh_ttl * 1000,
+            now,
+        )
+        .await?;
+    Ok(authenticated(
+        state,
+        user,
+        session_id,
+        &refresh.secret,
+        status,
+    ))
 }
 
-fn authenticated(state: &AppState, user: &UserRow, session_id: Id, refresh_secret: &str, status: StatusCode) -> Response {
+fn authenticated(
+    state: &AppState,
+    user: &UserRow,
+    session_id: Id,
+    refresh_secret: &str,
+    status: StatusCode,
+) -> Response {
     let body = AuthResponse {
         user: views::current_user(user),
         access_token: state.tokens.issue(Id(user.id), session_id, now_ms()),
         expires_in: state.tokens.ttl_seconds(),
     };
-    let cookie = refresh_cookie(refresh_secret, state.config.refresh_token_ttl_days * 86_400, state.config.served_over_https());
+    let cookie = refresh_cookie(
+        refresh_secret,
+        state.config.refresh_token_ttl_days * 86_400,
+        state.config.served_over_https(),
+    );
     (status, [(SET_COOKIE, cookie)], Json(body)).into_response()
 }
 
-fn peer_ip(state: &AppState, headers: &HeaderMap, peer: &ConnectInfo<SocketAddr>) -> std::net::IpAddr {
+fn peer_ip(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: &ConnectInfo<SocketAddr>,
+) -> std::net::IpAddr {
     client_ip(headers, Some(peer), state.config.trust_forwarded_for)
 }
 
@@ -58,7 +91,11 @@ pub async fn register(
     let email = Email::parse(&request.email)?;
     let username = Username::parse(&request.username)?;
     let password = Password::parse(&request.password)?;
-    let display_name = request.display_name.as_deref().map(DisplayName::parse).transpose()?;
+    let display_name = request
+        .display_name
+        .as_deref()
+        .map(DisplayName::parse)
+        .transpose()?;
     let password_hash = state.passwords.hash(password.as_str()).await?;
     let user = state
         .store
@@ -86,14 +123,26 @@ pub async fn login(
 ) -> ApiResult<Response> {
     state.limits.auth(peer_ip(&state, &headers, &peer))?;
     let user = if request.login.contains('@') {
-        state.store.user_by_email(&request.login.trim().to_lowercase()).await?
+        state
+            .store
+            .user_by_email(&request.login.trim().to_lowercase())
+            .await?
     } else {
         state.store.user_by_username(request.login.trim()).await?
     };
-    let verified = state.passwords.verify(&request.password, user.as_ref().map(|u| u.password_hash.as_str())).await;
+    let verified = state
+        .passwords
+        .verify(
+            &request.password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+        )
+        .await;
     match user {
         Some(user) if verified => sign_in(&state, &user, StatusCode::OK).await,
-        _ => Err(ApiError::new(ErrorCode::InvalidCredentials, "wrong login or password")),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "wrong login or password",
+        )),
     }
 }
 
@@ -102,22 +151,64 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
     responses((status = 200, body = AuthResponse, description = "Rotated; the new refresh cookie is set."),
               (status = "4XX", body = ErrorBody, description = "No valid refresh cookie (401), another site's page (403), rate limited (429).")))]
-pub async fn refresh(State(state): State<AppState>, peer: ConnectInfo<SocketAddr>, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     require_same_origin(&headers, state.public_origin.as_deref())?;
     state.limits.auth(peer_ip(&state, &headers, &peer))?;
     let secure = state.config.served_over_https();
-    let refused = || (StatusCode::UNAUTHORIZED, [(SET_COOKIE, removal_cookie(secure))], Json(unauthorized_body())).into_response();
-    let Some(presented) = refresh_token_from_cookies(&headers) else { return Ok(refused()) };
+    let refused = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(SET_COOKIE, removal_cookie(secure))],
+            Json(unauthorized_body()),
+        )
+            .into_response()
+    };
+    let Some(presented) = refresh_token_from_cookies(&headers) else {
+        return Ok(refused());
+    };
     let next = RefreshToken::generate();
     let now = now_ms();
     let expires_at = now + state.config.refresh_token_ttl_days * 86_400 * 1000;
-    match state.store.rotate_refresh_token(&RefreshToken::hash_of(&presented), &next.hash, expires_at, now).await? {
-        RefreshOutcome::Rotated { user_id, session_id } => {
-            let user = state.store.user(user_id).await?.ok_or_else(ApiError::unauthorized)?;
-            Ok(authenticated(&state, &user, Id(session_id), &next.secret, StatusCode::OK))
+    match state
+        .store
+        .rotate_refresh_token(
+            &RefreshToken::hash_of(&presented),
+            &next.hash,
+            expires_at,
+            now,
+        )
+        .await?
+    {
+        RefreshOutcome::Rotated {
+            user_id,
+            session_id,
+        } => {
+            let user = state
+                .store
+                .user(user_id)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            Ok(authenticated(
+                &state,
+                &user,
+                Id(session_id),
+                &next.secret,
+                StatusCode::OK,
+            ))
         }
-        RefreshOutcome::Reused { user_id, session_id } => {
-            tracing::warn!(user_id, session_id, "refresh token reused: login session revoked");
+        RefreshOutcome::Reused {
+            user_id,
+            session_id,
+        } => {
+            tracing::warn!(
+                user_id,
+                session_id,
+                "refresh token reused: login session revoked"
+            );
             Ok(refused())
         }
         RefreshOutcome::Invalid => Ok(refused()),
@@ -126,24 +217,47 @@ pub async fn refresh(State(state): State<AppState>, peer: ConnectInfo<SocketAddr
 
 fn unauthorized_body() -> ErrorBody {
     let error = ApiError::unauthorized();
-    ErrorBody { error: madang_protocol::rest::ErrorDetail { code: error.code, message: error.message } }
+    ErrorBody {
+        error: madang_protocol::rest::ErrorDetail {
+            code: error.code,
+            message: error.message,
+        },
+    }
 }
 
 /// End this login: its refresh token and access tokens stop working at once.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out; the refresh cookie is cleared."),
               (status = "4XX", body = ErrorBody, description = "Not signed in (401), another site's page (403).")))]
-pub async fn logout(State(state): State<AppState>, session: Session, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     require_same_origin(&headers, state.public_origin.as_deref())?;
-    state.store.revoke_login_session(session.session_id.0, now_ms()).await?;
-    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, removal_cookie(state.config.served_over_https()))]).into_response())
+    state
+        .store
+        .revoke_login_session(session.session_id.0, now_ms())
+        .await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(SET_COOKIE, removal_cookie(state.config.served_over_https()))],
+    )
+        .into_response())
 }
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/users/@me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = CurrentUser), (status = "4XX", body = ErrorBody)))]
-pub async fn get_me(State(state): State<AppState>, session: Session) -> ApiResult<Json<CurrentUser>> {
-    let user = state.store.user(session.user_id.0).await?.ok_or_else(ApiError::unauthorized)?;
+pub async fn get_me(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<Json<CurrentUser>> {
+    let user = state
+        .store
+        .user(session.user_id.0)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     Ok(Json(views::current_user(&user)))
 }
 
@@ -156,7 +270,11 @@ pub async fn update_me(
     session: Session,
     Json(request): Json<UpdateCurrentUser>,
 ) -> ApiResult<Json<CurrentUser>> {
-    let username = request.username.as_deref().map(Username::parse).transpose()?;
+    let username = request
+        .username
+        .as_deref()
+        .map(Username::parse)
+        .transpose()?;
     let display_name = match &request.display_name {
         Some(Some(name)) => Some(Some(DisplayName::parse(name)?)),
         Some(None) => Some(None),
@@ -166,13 +284,23 @@ pub async fn update_me(
         None => None,
         Some(new_password) => {
             let new_password = Password::parse(new_password)?;
-            let current = request
-                .current_password
-                .as_deref()
-                .ok_or_else(|| ApiError::validation("current_password: required to set a new password"))?;
-            let user = state.store.user(session.user_id.0).await?.ok_or_else(ApiError::unauthorized)?;
-            if !state.passwords.verify(current, Some(&user.password_hash)).await {
-                return Err(ApiError::new(ErrorCode::InvalidCredentials, "the current password is wrong"));
+            let current = request.current_password.as_deref().ok_or_else(|| {
+                ApiError::validation("current_password: required to set a new password")
+            })?;
+            let user = state
+                .store
+                .user(session.user_id.0)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
+            if !state
+                .passwords
+                .verify(current, Some(&user.password_hash))
+                .await
+            {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCredentials,
+                    "the current password is wrong",
+                ));
             }
             Some(state.passwords.hash(new_password.as_str()).await?)
         }
@@ -182,12 +310,20 @@ pub async fn update_me(
         .update_user(
             session.user_id.0,
             username.as_ref().map(Username::as_str),
-            display_name.as_ref().map(|name| name.as_ref().map(DisplayName::as_str)),
+            display_name
+                .as_ref()
+                .map(|name| name.as_ref().map(DisplayName::as_str)),
             new_password_hash.as_deref(),
+            now_ms(),
+            dispatches::user_updated,
+            dispatches::member_updated,
         )
         .await?;
     if new_password_hash.is_some() {
-        state.store.revoke_other_login_sessions(session.user_id.0, session.session_id.0, now_ms()).await?;
+        state
+            .store
+            .revoke_other_login_sessions(session.user_id.0, session.session_id.0, now_ms())
+            .await?;
     }
     Ok(Json(views::current_user(&user)))
 }
@@ -195,7 +331,10 @@ pub async fn update_me(
 /// The guilds you are a member of.
 #[utoipa::path(get, path = "/api/users/@me/guilds", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<Guild>), (status = "4XX", body = ErrorBody)))]
-pub async fn my_guilds(State(state): State<AppState>, session: Session) -> ApiResult<Json<Vec<Guild>>> {
+pub async fn my_guilds(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<Json<Vec<Guild>>> {
     let guilds = state.store.guilds_of_user(session.user_id.0).await?;
     Ok(Json(guilds.iter().map(views::guild).collect()))
 }
@@ -203,7 +342,10 @@ pub async fn my_guilds(State(state): State<AppState>, session: Session) -> ApiRe
 /// How far you have read each text channel, with unread counts.
 #[utoipa::path(get, path = "/api/users/@me/read-states", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = Vec<ReadState>), (status = "4XX", body = ErrorBody)))]
-pub async fn my_read_states(State(state): State<AppState>, session: Session) -> ApiResult<Json<Vec<ReadState>>> {
+pub async fn my_read_states(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<Json<Vec<ReadState>>> {
     let states = state.store.read_states_of_user(session.user_id.0).await?;
     Ok(Json(states.iter().map(views::read_state).collect()))
 }

@@ -32,6 +32,9 @@ pub async fn list_users(
         limit @ 1..=1000 => limit,
         _ => return Err(ApiError::validation("limit: must be 1 to 1000")),
     };
-    let users = state.store.users(query.after.map_or(0, |id| id.0), limit).await?;
+    let users = state
+        .store
+        .users(query.after.map_or(0, |id| id.0), limit)
+        .await?;
     Ok(Json(users.iter().map(views::current_user).collect()))
 }

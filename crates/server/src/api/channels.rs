@@ -4,17 +4,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{self, ChannelName, ChannelTopic};
-use madang_protocol::rest::{Channel, ErrorBody, UpdateChannel};
 use madang_protocol::Id;
+use madang_protocol::rest::{Channel, ErrorBody, UpdateChannel};
 use madang_store::ChannelUpdate;
 
 use super::access::channel_access;
 use super::guilds::check_parent;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
-use crate::state::AppState;
+use crate::state::{AppState, now_ms};
 
 /// Rename a channel, set its topic, move it (admins).
 #[utoipa::path(patch, path = "/api/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
@@ -28,17 +28,31 @@ pub async fn update_channel(
 ) -> ApiResult<Json<Channel>> {
     let (channel, access) = channel_access(&state, &session, channel_id).await?;
     access.require(Permissions::MANAGE_CHANNELS)?;
-    let name = request.name.as_deref().map(ChannelName::parse).transpose()?;
+    let name = request
+        .name
+        .as_deref()
+        .map(ChannelName::parse)
+        .transpose()?;
     let topic = match &request.topic {
-        Some(Some(topic)) => Some(Some(ChannelTopic::parse(topic)?).filter(|t| !t.as_str().is_empty())),
+        Some(Some(topic)) => {
+            Some(Some(ChannelTopic::parse(topic)?).filter(|t| !t.as_str().is_empty()))
+        }
         Some(None) => Some(None),
         None => None,
     };
     if let Some(parent_id) = request.parent_id {
         if parent_id == Some(channel_id) {
-            return Err(ApiError::validation("parent_id: a channel cannot contain itself"));
+            return Err(ApiError::validation(
+                "parent_id: a channel cannot contain itself",
+            ));
         }
-        check_parent(&state, channel.guild_id, views::channel_kind(channel.kind), parent_id).await?;
+        check_parent(
+            &state,
+            channel.guild_id,
+            views::channel_kind(channel.kind),
+            parent_id,
+        )
+        .await?;
     }
     let position = request.position.map(validate::position).transpose()?;
     let update = ChannelUpdate {
@@ -47,7 +61,11 @@ pub async fn update_channel(
         parent_id: request.parent_id.map(|p| p.map(|id| id.0)),
         position,
     };
-    let updated = state.store.update_channel(channel_id.0, &update).await?.ok_or_else(|| ApiError::not_found("channel"))?;
+    let updated = state
+        .store
+        .update_channel(channel_id.0, &update, now_ms(), dispatches::channel_updated)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
     Ok(Json(views::channel(&updated)))
 }
 
@@ -56,9 +74,21 @@ pub async fn update_channel(
 #[utoipa::path(delete, path = "/api/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
     params(("channel_id" = Id, Path)),
     responses((status = 204, description = "Deleted."), (status = "4XX", body = ErrorBody)))]
-pub async fn delete_channel(State(state): State<AppState>, session: Session, Path(channel_id): Path<Id>) -> ApiResult<StatusCode> {
-    let (_, access) = channel_access(&state, &session, channel_id).await?;
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    session: Session,
+    Path(channel_id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    let (channel, access) = channel_access(&state, &session, channel_id).await?;
     access.require(Permissions::MANAGE_CHANNELS)?;
-    state.store.delete_channel(channel_id.0).await?;
+    state
+        .store
+        .delete_channel(
+            &channel,
+            now_ms(),
+            dispatches::channel_deleted(&channel),
+            dispatches::channel_updated,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

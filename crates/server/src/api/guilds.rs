@@ -6,12 +6,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{self, ChannelName, ChannelTopic, GuildName};
-use madang_protocol::rest::{Channel, ChannelKind, ChannelPosition, CreateChannel, CreateGuild, ErrorBody, Guild, UpdateGuild};
 use madang_protocol::Id;
+use madang_protocol::gateway::DispatchType;
+use madang_protocol::rest::{
+    Channel, ChannelKind, ChannelPosition, CreateChannel, CreateGuild, ErrorBody, Guild,
+    UpdateGuild,
+};
 use madang_store::{ChannelPlacement, ChannelRow};
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
@@ -42,7 +46,17 @@ pub async fn create_guild(
         starting_channel(madang_store::ChannelKind::Text, "general", 0),
         starting_channel(madang_store::ChannelKind::Voice, "General", 1),
     ];
-    let guild = state.store.create_guild(guild_id.0, name.as_str(), session.user_id.0, &channels, now).await?;
+    let guild = state
+        .store
+        .create_guild(
+            guild_id.0,
+            name.as_str(),
+            session.user_id.0,
+            &channels,
+            now,
+            dispatches::member_joined,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(views::guild(&guild))))
 }
 
@@ -50,9 +64,17 @@ pub async fn create_guild(
 #[utoipa::path(get, path = "/api/guilds/{guild_id}", tag = "guilds", security(("bearer" = [])),
     params(("guild_id" = Id, Path)),
     responses((status = 200, body = Guild), (status = "4XX", body = ErrorBody)))]
-pub async fn get_guild(State(state): State<AppState>, session: Session, Path(guild_id): Path<Id>) -> ApiResult<Json<Guild>> {
+pub async fn get_guild(
+    State(state): State<AppState>,
+    session: Session,
+    Path(guild_id): Path<Id>,
+) -> ApiResult<Json<Guild>> {
     guild_access(&state, &session, guild_id).await?;
-    let guild = state.store.guild(guild_id.0).await?.ok_or_else(|| ApiError::not_found("guild"))?;
+    let guild = state
+        .store
+        .guild(guild_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("guild"))?;
     Ok(Json(views::guild(&guild)))
 }
 
@@ -72,16 +94,39 @@ pub async fn update_guild(
     if let Some(new_owner) = request.owner_id {
         access.require(Permissions::OWN_GUILD)?;
         if state.store.member(guild_id.0, new_owner.0).await?.is_none() {
-            return Err(ApiError::validation("owner_id: must be a member of the guild"));
+            return Err(ApiError::validation(
+                "owner_id: must be a member of the guild",
+            ));
         }
     }
     if let Some(name) = &name {
-        state.store.rename_guild(guild_id.0, name.as_str()).await?;
+        state
+            .store
+            .rename_guild(
+                guild_id.0,
+                name.as_str(),
+                now_ms(),
+                dispatches::guild_updated,
+            )
+            .await?;
     }
     if let Some(new_owner) = request.owner_id.filter(|owner| *owner != session.user_id) {
-        state.store.transfer_ownership(guild_id.0, new_owner.0).await?;
+        state
+            .store
+            .transfer_ownership(
+                guild_id.0,
+                new_owner.0,
+                now_ms(),
+                dispatches::member_updated,
+                dispatches::guild_updated,
+            )
+            .await?;
     }
-    let guild = state.store.guild(guild_id.0).await?.ok_or_else(|| ApiError::not_found("guild"))?;
+    let guild = state
+        .store
+        .guild(guild_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("guild"))?;
     Ok(Json(views::guild(&guild)))
 }
 
@@ -89,9 +134,18 @@ pub async fn update_guild(
 #[utoipa::path(delete, path = "/api/guilds/{guild_id}", tag = "guilds", security(("bearer" = [])),
     params(("guild_id" = Id, Path)),
     responses((status = 204, description = "Deleted."), (status = "4XX", body = ErrorBody)))]
-pub async fn delete_guild(State(state): State<AppState>, session: Session, Path(guild_id): Path<Id>) -> ApiResult<StatusCode> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::OWN_GUILD)?;
-    state.store.delete_guild(guild_id.0).await?;
+pub async fn delete_guild(
+    State(state): State<AppState>,
+    session: Session,
+    Path(guild_id): Path<Id>,
+) -> ApiResult<StatusCode> {
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::OWN_GUILD)?;
+    state
+        .store
+        .delete_guild(guild_id.0, now_ms(), dispatches::guild_deleted(guild_id.0))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,21 +158,39 @@ pub async fn list_channels(
     session: Session,
     Path(guild_id): Path<Id>,
 ) -> ApiResult<Json<Vec<Channel>>> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::VIEW_CHANNELS)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::VIEW_CHANNELS)?;
     let channels = state.store.channels_of_guild(guild_id.0).await?;
     Ok(Json(channels.iter().map(views::channel).collect()))
 }
 
 /// Checks that `parent_id` may hold a channel of `kind`: it must be a category of the same
 /// guild, and categories cannot nest.
-pub(super) async fn check_parent(state: &AppState, guild_id: i64, kind: ChannelKind, parent_id: Option<Id>) -> ApiResult<()> {
-    let Some(parent_id) = parent_id else { return Ok(()) };
+pub(super) async fn check_parent(
+    state: &AppState,
+    guild_id: i64,
+    kind: ChannelKind,
+    parent_id: Option<Id>,
+) -> ApiResult<()> {
+    let Some(parent_id) = parent_id else {
+        return Ok(());
+    };
     if kind == ChannelKind::Category {
-        return Err(ApiError::validation("parent_id: categories cannot be placed in a category"));
+        return Err(ApiError::validation(
+            "parent_id: categories cannot be placed in a category",
+        ));
     }
     match state.store.channel(parent_id.0).await? {
-        Some(parent) if parent.guild_id == guild_id && parent.kind == madang_store::ChannelKind::Category => Ok(()),
-        _ => Err(ApiError::validation("parent_id: must be a category of this guild")),
+        Some(parent)
+            if parent.guild_id == guild_id
+                && parent.kind == madang_store::ChannelKind::Category =>
+        {
+            Ok(())
+        }
+        _ => Err(ApiError::validation(
+            "parent_id: must be a category of this guild",
+        )),
     }
 }
 
@@ -132,9 +204,15 @@ pub async fn create_channel(
     Path(guild_id): Path<Id>,
     Json(request): Json<CreateChannel>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::MANAGE_CHANNELS)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::MANAGE_CHANNELS)?;
     let name = ChannelName::parse(&request.name)?;
-    let topic = request.topic.as_deref().map(ChannelTopic::parse).transpose()?;
+    let topic = request
+        .topic
+        .as_deref()
+        .map(ChannelTopic::parse)
+        .transpose()?;
     check_parent(&state, guild_id.0, request.kind, request.parent_id).await?;
     let position = match request.position {
         Some(position) => validate::position(position)?,
@@ -145,12 +223,21 @@ pub async fn create_channel(
         guild_id: guild_id.0,
         kind: views::store_channel_kind(request.kind),
         name: name.into_inner(),
-        topic: topic.map(ChannelTopic::into_inner).filter(|t| !t.is_empty()),
+        topic: topic
+            .map(ChannelTopic::into_inner)
+            .filter(|t| !t.is_empty()),
         parent_id: request.parent_id.map(|id| id.0),
         position,
         created_at: now_ms(),
     };
-    state.store.create_channel(&channel).await?;
+    state
+        .store
+        .create_channel(
+            &channel,
+            now_ms(),
+            dispatches::channel_event(DispatchType::ChannelCreate, &channel),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(views::channel(&channel))))
 }
 
@@ -166,7 +253,9 @@ pub async fn reorder_channels(
     Path(guild_id): Path<Id>,
     Json(request): Json<Vec<ChannelPosition>>,
 ) -> ApiResult<Json<Vec<Channel>>> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::MANAGE_CHANNELS)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::MANAGE_CHANNELS)?;
     if request.is_empty() || request.len() > 500 {
         return Err(ApiError::validation("give 1 to 500 channel positions"));
     }
@@ -174,13 +263,17 @@ pub async fn reorder_channels(
     let by_id: HashMap<i64, &ChannelRow> = channels.iter().map(|c| (c.id, c)).collect();
     let mut placements = Vec::with_capacity(request.len());
     for entry in &request {
-        let channel = by_id
-            .get(&entry.id.0)
-            .ok_or_else(|| ApiError::validation(format!("id: {} is not a channel of this guild", entry.id)))?;
+        let channel = by_id.get(&entry.id.0).ok_or_else(|| {
+            ApiError::validation(format!("id: {} is not a channel of this guild", entry.id))
+        })?;
         if let Some(parent_id) = entry.parent_id {
-            let parent = by_id.get(&parent_id.0).filter(|p| p.kind == madang_store::ChannelKind::Category);
+            let parent = by_id
+                .get(&parent_id.0)
+                .filter(|p| p.kind == madang_store::ChannelKind::Category);
             if parent.is_none() || channel.kind == madang_store::ChannelKind::Category {
-                return Err(ApiError::validation("parent_id: must be a category of this guild, and categories cannot nest"));
+                return Err(ApiError::validation(
+                    "parent_id: must be a category of this guild, and categories cannot nest",
+                ));
             }
         }
         placements.push(ChannelPlacement {
@@ -189,7 +282,15 @@ pub async fn reorder_channels(
             parent_id: entry.parent_id.map(|id| id.0),
         });
     }
-    state.store.place_channels(guild_id.0, &placements).await?;
+    state
+        .store
+        .place_channels(
+            guild_id.0,
+            &placements,
+            now_ms(),
+            dispatches::channel_updated,
+        )
+        .await?;
     let channels = state.store.channels_of_guild(guild_id.0).await?;
     Ok(Json(channels.iter().map(views::channel).collect()))
 }

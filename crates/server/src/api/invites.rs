@@ -7,12 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use madang_domain::Permissions;
-use madang_protocol::rest::{CreateInvite, ErrorBody, ErrorCode, Guild, GuildPreview, Invite, InvitePreview};
+use madang_protocol::rest::{
+    CreateInvite, ErrorBody, ErrorCode, Guild, GuildPreview, Invite, InvitePreview,
+};
 use madang_protocol::{Id, Timestamp};
 use madang_store::{InviteAcceptance, InviteRow};
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::{Session, client_ip};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
@@ -28,11 +30,20 @@ fn new_invite_code() -> String {
 /// Why an invite cannot be used, if it cannot.
 fn unusable(invite: &InviteRow, now: i64) -> Option<ApiError> {
     if invite.revoked_at.is_some() {
-        Some(ApiError::new(ErrorCode::InviteRevoked, "this invite was revoked"))
+        Some(ApiError::new(
+            ErrorCode::InviteRevoked,
+            "this invite was revoked",
+        ))
     } else if invite.expires_at.is_some_and(|at| at <= now) {
-        Some(ApiError::new(ErrorCode::InviteExpired, "this invite has expired"))
+        Some(ApiError::new(
+            ErrorCode::InviteExpired,
+            "this invite has expired",
+        ))
     } else if invite.max_uses.is_some_and(|max| invite.uses >= max) {
-        Some(ApiError::new(ErrorCode::InviteUsedUp, "this invite has been used up"))
+        Some(ApiError::new(
+            ErrorCode::InviteUsedUp,
+            "this invite has been used up",
+        ))
     } else {
         None
     }
@@ -42,9 +53,14 @@ fn unusable(invite: &InviteRow, now: i64) -> Option<ApiError> {
 #[utoipa::path(get, path = "/api/guilds/{guild_id}/invites", tag = "invites", security(("bearer" = [])),
     params(("guild_id" = Id, Path)),
     responses((status = 200, body = Vec<Invite>), (status = "4XX", body = ErrorBody)))]
-pub async fn list_invites(State(state): State<AppState>, session: Session, Path(guild_id): Path<Id>) -> ApiResult<Json<Vec<Invite>>> {
+pub async fn list_invites(
+    State(state): State<AppState>,
+    session: Session,
+    Path(guild_id): Path<Id>,
+) -> ApiResult<Json<Vec<Invite>>> {
     let access = guild_access(&state, &session, guild_id).await?;
-    let only_mine = (!access.permissions.contains(Permissions::MANAGE_GUILD)).then_some(session.user_id.0);
+    let only_mine =
+        (!access.permissions.contains(Permissions::MANAGE_GUILD)).then_some(session.user_id.0);
     let invites = state.store.invites_of_guild(guild_id.0, only_mine).await?;
     Ok(Json(invites.iter().map(views::invite).collect()))
 }
@@ -59,7 +75,9 @@ pub async fn create_invite(
     Path(guild_id): Path<Id>,
     Json(request): Json<CreateInvite>,
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::CREATE_INVITES)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::CREATE_INVITES)?;
     let max_uses = match request.max_uses {
         None => None,
         Some(uses @ 1..=1000) => Some(uses as i32),
@@ -69,7 +87,11 @@ pub async fn create_invite(
     let expires_at = match request.max_age_seconds {
         None => None,
         Some(age) if MAX_AGE_SECONDS.contains(&age) => Some(now + age * 1000),
-        Some(_) => return Err(ApiError::validation("max_age_seconds: must be 60 to 2592000 (30 days)")),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "max_age_seconds: must be 60 to 2592000 (30 days)",
+            ));
+        }
     };
     let invite = InviteRow {
         code: new_invite_code(),
@@ -81,7 +103,14 @@ pub async fn create_invite(
         revoked_at: None,
         created_at: now,
     };
-    state.store.create_invite(&invite).await?;
+    state
+        .store
+        .create_invite(
+            &invite,
+            dispatches::invite_created(&invite),
+            dispatches::INVITE_AUDIENCE.bits(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(views::invite(&invite))))
 }
 
@@ -96,16 +125,36 @@ pub async fn preview_invite(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> ApiResult<Json<InvitePreview>> {
-    state.limits.invites(client_ip(&headers, Some(&peer), state.config.trust_forwarded_for))?;
-    let invite = state.store.invite(&code).await?.ok_or_else(|| ApiError::not_found("invite"))?;
+    state.limits.invites(client_ip(
+        &headers,
+        Some(&peer),
+        state.config.trust_forwarded_for,
+    ))?;
+    let invite = state
+        .store
+        .invite(&code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite"))?;
     if let Some(error) = unusable(&invite, now_ms()) {
         return Err(error);
     }
-    let guild = state.store.guild(invite.guild_id).await?.ok_or_else(|| ApiError::not_found("invite"))?;
-    let inviter = state.store.user(invite.creator_id).await?.ok_or_else(|| ApiError::not_found("invite"))?;
+    let guild = state
+        .store
+        .guild(invite.guild_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite"))?;
+    let inviter = state
+        .store
+        .user(invite.creator_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite"))?;
     Ok(Json(InvitePreview {
         code: invite.code,
-        guild: GuildPreview { id: Id(guild.id), name: guild.name, member_count: guild.member_count },
+        guild: GuildPreview {
+            id: Id(guild.id),
+            name: guild.name,
+            member_count: guild.member_count,
+        },
         inviter: views::user(inviter.id, &inviter.username, &inviter.display_name),
         expires_at: invite.expires_at.map(Timestamp),
     }))
@@ -125,17 +174,54 @@ pub async fn accept_invite(
     session: Session,
     Path(code): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Guild>)> {
-    state.limits.invites(client_ip(&headers, Some(&peer), state.config.trust_forwarded_for))?;
-    let (status, guild_id) = match state.store.accept_invite(&code, session.user_id.0, now_ms()).await? {
+    state.limits.invites(client_ip(
+        &headers,
+        Some(&peer),
+        state.config.trust_forwarded_for,
+    ))?;
+    let (status, guild_id) = match state
+        .store
+        .accept_invite(
+            &code,
+            session.user_id.0,
+            now_ms(),
+            dispatches::member_joined,
+        )
+        .await?
+    {
         InviteAcceptance::Joined { guild_id } => (StatusCode::CREATED, guild_id),
         InviteAcceptance::AlreadyMember { guild_id } => (StatusCode::OK, guild_id),
         InviteAcceptance::Unknown => return Err(ApiError::not_found("invite")),
-        InviteAcceptance::Revoked => return Err(ApiError::new(ErrorCode::InviteRevoked, "this invite was revoked")),
-        InviteAcceptance::Expired => return Err(ApiError::new(ErrorCode::InviteExpired, "this invite has expired")),
-        InviteAcceptance::UsedUp => return Err(ApiError::new(ErrorCode::InviteUsedUp, "this invite has been used up")),
-        InviteAcceptance::Banned => return Err(ApiError::new(ErrorCode::Banned, "you are banned from this guild")),
+        InviteAcceptance::Revoked => {
+            return Err(ApiError::new(
+                ErrorCode::InviteRevoked,
+                "this invite was revoked",
+            ));
+        }
+        InviteAcceptance::Expired => {
+            return Err(ApiError::new(
+                ErrorCode::InviteExpired,
+                "this invite has expired",
+            ));
+        }
+        InviteAcceptance::UsedUp => {
+            return Err(ApiError::new(
+                ErrorCode::InviteUsedUp,
+                "this invite has been used up",
+            ));
+        }
+        InviteAcceptance::Banned => {
+            return Err(ApiError::new(
+                ErrorCode::Banned,
+                "you are banned from this guild",
+            ));
+        }
     };
-    let guild = state.store.guild(guild_id).await?.ok_or_else(|| ApiError::not_found("invite"))?;
+    let guild = state
+        .store
+        .guild(guild_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite"))?;
     Ok((status, Json(views::guild(&guild))))
 }
 
@@ -143,12 +229,30 @@ pub async fn accept_invite(
 #[utoipa::path(delete, path = "/api/invites/{code}", tag = "invites", security(("bearer" = [])),
     params(("code" = String, Path)),
     responses((status = 204, description = "Revoked."), (status = "4XX", body = ErrorBody)))]
-pub async fn revoke_invite(State(state): State<AppState>, session: Session, Path(code): Path<String>) -> ApiResult<StatusCode> {
-    let invite = state.store.invite(&code).await?.ok_or_else(|| ApiError::not_found("invite"))?;
-    let access = guild_access(&state, &session, Id(invite.guild_id)).await.map_err(|_| ApiError::not_found("invite"))?;
+pub async fn revoke_invite(
+    State(state): State<AppState>,
+    session: Session,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    let invite = state
+        .store
+        .invite(&code)
+        .await?
+        .ok_or_else(|| ApiError::not_found("invite"))?;
+    let access = guild_access(&state, &session, Id(invite.guild_id))
+        .await
+        .map_err(|_| ApiError::not_found("invite"))?;
     if invite.creator_id != session.user_id.0 {
         access.require(Permissions::MANAGE_GUILD)?;
     }
-    state.store.revoke_invite(&code, now_ms()).await?;
+    state
+        .store
+        .revoke_invite(
+            &invite,
+            now_ms(),
+            dispatches::invite_deleted(&invite),
+            dispatches::INVITE_AUDIENCE.bits(),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,11 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::{GuildRole, Permissions};
-use madang_protocol::rest::{Ban, CreateBan, ErrorBody, Member, MemberRole, PageQuery, UpdateMember};
 use madang_protocol::Id;
+use madang_protocol::rest::{
+    Ban, CreateBan, ErrorBody, Member, MemberRole, PageQuery, UpdateMember,
+};
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -33,7 +35,10 @@ pub async fn list_members(
 ) -> ApiResult<Json<Vec<Member>>> {
     guild_access(&state, &session, guild_id).await?;
     let limit = page_limit(query.limit)?;
-    let members = state.store.members(guild_id.0, query.after.map_or(0, |id| id.0), limit).await?;
+    let members = state
+        .store
+        .members(guild_id.0, query.after.map_or(0, |id| id.0), limit)
+        .await?;
     Ok(Json(members.iter().map(views::member).collect()))
 }
 
@@ -50,16 +55,27 @@ pub async fn remove_member(
     let access = guild_access(&state, &session, guild_id).await?;
     if user_id == session.user_id {
         if access.role() == GuildRole::Owner {
-            return Err(ApiError::conflict("the owner must transfer ownership or delete the guild before leaving"));
+            return Err(ApiError::conflict(
+                "the owner must transfer ownership or delete the guild before leaving",
+            ));
         }
     } else {
         access.require(Permissions::KICK_MEMBERS)?;
-        let target = state.store.member(guild_id.0, user_id.0).await?.ok_or_else(|| ApiError::not_found("member"))?;
+        let target = state
+            .store
+            .member(guild_id.0, user_id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("member"))?;
         if !access.role().outranks(target.role) {
-            return Err(ApiError::forbidden("you can only remove members ranked below you"));
+            return Err(ApiError::forbidden(
+                "you can only remove members ranked below you",
+            ));
         }
     }
-    state.store.remove_member(guild_id.0, user_id.0).await?;
+    state
+        .store
+        .remove_member(guild_id.0, user_id.0, now_ms(), dispatches::member_removed)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -73,20 +89,38 @@ pub async fn update_member(
     Path((guild_id, user_id)): Path<(Id, Id)>,
     Json(request): Json<UpdateMember>,
 ) -> ApiResult<Json<Member>> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::MANAGE_ADMINS)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::MANAGE_ADMINS)?;
     let role = match request.role {
         MemberRole::Admin => GuildRole::Admin,
         MemberRole::Member => GuildRole::Member,
         MemberRole::Owner => {
-            return Err(ApiError::validation("role: use PATCH /api/guilds/{guild_id} with owner_id to transfer ownership"));
+            return Err(ApiError::validation(
+                "role: use PATCH /api/guilds/{guild_id} with owner_id to transfer ownership",
+            ));
         }
     };
-    let target = state.store.member(guild_id.0, user_id.0).await?.ok_or_else(|| ApiError::not_found("member"))?;
+    let target = state
+        .store
+        .member(guild_id.0, user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
     if target.role == GuildRole::Owner {
-        return Err(ApiError::conflict("the owner's role changes only by transferring ownership"));
+        return Err(ApiError::conflict(
+            "the owner's role changes only by transferring ownership",
+        ));
     }
-    state.store.set_member_role(guild_id.0, user_id.0, role).await?;
-    let updated = state.store.member(guild_id.0, user_id.0).await?.ok_or_else(|| ApiError::not_found("member"))?;
+    let updated = state
+        .store
+        .set_member_role(
+            guild_id.0,
+            user_id.0,
+            role,
+            now_ms(),
+            dispatches::member_updated,
+        )
+        .await?;
     Ok(Json(views::member(&updated)))
 }
 
@@ -100,9 +134,14 @@ pub async fn list_bans(
     Path(guild_id): Path<Id>,
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<Ban>>> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::BAN_MEMBERS)?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::BAN_MEMBERS)?;
     let limit = page_limit(query.limit)?;
-    let bans = state.store.bans(guild_id.0, query.after.map_or(0, |id| id.0), limit).await?;
+    let bans = state
+        .store
+        .bans(guild_id.0, query.after.map_or(0, |id| id.0), limit)
+        .await?;
     Ok(Json(bans.iter().map(views::ban).collect()))
 }
 
@@ -115,8 +154,14 @@ pub async fn get_ban(
     session: Session,
     Path((guild_id, user_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<Ban>> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::BAN_MEMBERS)?;
-    let ban = state.store.ban_of(guild_id.0, user_id.0).await?.ok_or_else(|| ApiError::not_found("ban"))?;
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::BAN_MEMBERS)?;
+    let ban = state
+        .store
+        .ban_of(guild_id.0, user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("ban"))?;
     Ok(Json(views::ban(&ban)))
 }
 
@@ -136,18 +181,45 @@ pub async fn create_ban(
     if user_id == session.user_id {
         return Err(ApiError::validation("user_id: you cannot ban yourself"));
     }
-    let reason = request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let reason = request
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 512) {
-        return Err(ApiError::validation("reason: must be at most 512 characters"));
+        return Err(ApiError::validation(
+            "reason: must be at most 512 characters",
+        ));
     }
-    state.store.user(user_id.0).await?.ok_or_else(|| ApiError::not_found("user"))?;
+    state
+        .store
+        .user(user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
     if let Some(target) = state.store.member(guild_id.0, user_id.0).await?
         && !access.role().outranks(target.role)
     {
-        return Err(ApiError::forbidden("you can only ban members ranked below you"));
+        return Err(ApiError::forbidden(
+            "you can only ban members ranked below you",
+        ));
     }
-    state.store.ban(guild_id.0, user_id.0, reason, session.user_id.0, now_ms()).await?;
-    let ban = state.store.ban_of(guild_id.0, user_id.0).await?.ok_or_else(|| ApiError::not_found("ban"))?;
+    state
+        .store
+        .ban(
+            guild_id.0,
+            user_id.0,
+            reason,
+            session.user_id.0,
+            now_ms(),
+            dispatches::ban_added,
+            dispatches::member_removed,
+        )
+        .await?;
+    let ban = state
+        .store
+        .ban_of(guild_id.0, user_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("ban"))?;
     Ok(Json(views::ban(&ban)))
 }
 
@@ -160,8 +232,21 @@ pub async fn delete_ban(
     session: Session,
     Path((guild_id, user_id)): Path<(Id, Id)>,
 ) -> ApiResult<StatusCode> {
-    guild_access(&state, &session, guild_id).await?.require(Permissions::BAN_MEMBERS)?;
-    if !state.store.unban(guild_id.0, user_id.0).await? {
+    guild_access(&state, &session, guild_id)
+        .await?
+        .require(Permissions::BAN_MEMBERS)?;
+    let unbanned = dispatches::ban_removed(guild_id, user_id);
+    if !state
+        .store
+        .unban(
+            guild_id.0,
+            user_id.0,
+            now_ms(),
+            unbanned,
+            dispatches::BAN_AUDIENCE.bits(),
+        )
+        .await?
+    {
         return Err(ApiError::not_found("ban"));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -4,12 +4,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{MessageContent, Nonce};
-use madang_protocol::rest::{AckRequest, CreateMessage, ErrorBody, Message, MessagesQuery, ReadState, UpdateMessage};
 use madang_protocol::Id;
+use madang_protocol::gateway::DispatchType;
+use madang_protocol::rest::{
+    AckRequest, CreateMessage, ErrorBody, Message, MessagesQuery, ReadState, UpdateMessage,
+};
 use madang_store::{ChannelKind, ChannelRow, MessagesPage, NewMessage};
 
 use super::access::channel_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -44,7 +47,11 @@ pub async fn list_messages(
         (Some(id), None, None) => MessagesPage::Before(id.0),
         (None, Some(id), None) => MessagesPage::After(id.0),
         (None, None, Some(id)) => MessagesPage::Around(id.0),
-        _ => return Err(ApiError::validation("use at most one of before, after and around")),
+        _ => {
+            return Err(ApiError::validation(
+                "use at most one of before, after and around",
+            ));
+        }
     };
     let messages = state.store.messages(channel_id.0, page, limit).await?;
     Ok(Json(messages.iter().map(views::message).collect()))
@@ -69,23 +76,37 @@ pub async fn create_message(
     let content = MessageContent::parse(&request.content)?;
     let nonce = request.nonce.as_deref().map(Nonce::parse).transpose()?;
     if let Some(reply_to) = request.reply_to
-        && state.store.message(channel_id.0, reply_to.0).await?.is_none()
+        && state
+            .store
+            .message(channel_id.0, reply_to.0)
+            .await?
+            .is_none()
     {
-        return Err(ApiError::validation("reply_to: must be a message in this channel"));
+        return Err(ApiError::validation(
+            "reply_to: must be a message in this channel",
+        ));
     }
     let (message, created) = state
         .store
-        .create_message(NewMessage {
-            id: state.next_id().0,
-            channel_id: channel_id.0,
-            guild_id: channel.guild_id,
-            author_id: session.user_id.0,
-            content: content.as_str(),
-            nonce: nonce.as_ref().map(Nonce::as_str),
-            reply_to: request.reply_to.map(|id| id.0),
-        })
+        .create_message(
+            NewMessage {
+                id: state.next_id().0,
+                channel_id: channel_id.0,
+                guild_id: channel.guild_id,
+                author_id: session.user_id.0,
+                content: content.as_str(),
+                nonce: nonce.as_ref().map(Nonce::as_str),
+                reply_to: request.reply_to.map(|id| id.0),
+            },
+            now_ms(),
+            |row| dispatches::message_event(DispatchType::MessageCreate, row),
+        )
         .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(views::message(&message))))
 }
 
@@ -99,7 +120,11 @@ pub async fn get_message(
     Path((channel_id, message_id)): Path<(Id, Id)>,
 ) -> ApiResult<Json<Message>> {
     channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     Ok(Json(views::message(&message)))
 }
 
@@ -114,14 +139,20 @@ pub async fn update_message(
     Json(request): Json<UpdateMessage>,
 ) -> ApiResult<Json<Message>> {
     channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     if message.author_id != session.user_id.0 {
         return Err(ApiError::forbidden("only the author can edit a message"));
     }
     let content = MessageContent::parse(&request.content)?;
     let edited = state
         .store
-        .edit_message(message_id.0, content.as_str(), now_ms())
+        .edit_message(message_id.0, content.as_str(), now_ms(), |row| {
+            dispatches::message_event(DispatchType::MessageUpdate, row)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
     Ok(Json(views::message(&edited)))
@@ -137,11 +168,18 @@ pub async fn delete_message(
     Path((channel_id, message_id)): Path<(Id, Id)>,
 ) -> ApiResult<StatusCode> {
     let (_, access) = channel_access(&state, &session, channel_id).await?;
-    let message = state.store.message(channel_id.0, message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
+    let message = state
+        .store
+        .message(channel_id.0, message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
     if message.author_id != session.user_id.0 {
         access.require(Permissions::MANAGE_MESSAGES)?;
     }
-    state.store.delete_message(message_id.0).await?;
+    state
+        .store
+        .delete_message(&message, now_ms(), dispatches::message_deleted(&message))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,7 +195,20 @@ pub async fn ack(
 ) -> ApiResult<Json<ReadState>> {
     let (channel, _) = channel_access(&state, &session, channel_id).await?;
     require_text(&channel)?;
-    state.store.message(channel_id.0, request.message_id.0).await?.ok_or_else(|| ApiError::not_found("message"))?;
-    let read_state = state.store.ack(session.user_id.0, channel_id.0, request.message_id.0).await?;
+    state
+        .store
+        .message(channel_id.0, request.message_id.0)
+        .await?
+        .ok_or_else(|| ApiError::not_found("message"))?;
+    let read_state = state
+        .store
+        .ack(
+            session.user_id.0,
+            channel_id.0,
+            request.message_id.0,
+            now_ms(),
+            dispatches::read_state_updated,
+        )
+        .await?;
     Ok(Json(views::read_state(&read_state)))
 }

@@ -5,6 +5,7 @@ mod access;
 mod accounts;
 mod admin;
 mod channels;
+mod dispatches;
 mod guilds;
 mod invites;
 mod members;
@@ -61,7 +62,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -76,17 +82,37 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::my_guilds))
         .routes(routes!(accounts::my_read_states))
         .routes(routes!(guilds::create_guild))
-        .routes(routes!(guilds::get_guild, guilds::update_guild, guilds::delete_guild))
-        .routes(routes!(guilds::list_channels, guilds::create_channel, guilds::reorder_channels))
+        .routes(routes!(
+            guilds::get_guild,
+            guilds::update_guild,
+            guilds::delete_guild
+        ))
+        .routes(routes!(
+            guilds::list_channels,
+            guilds::create_channel,
+            guilds::reorder_channels
+        ))
         .routes(routes!(channels::update_channel, channels::delete_channel))
         .routes(routes!(members::list_members))
         .routes(routes!(members::remove_member, members::update_member))
         .routes(routes!(members::list_bans))
-        .routes(routes!(members::get_ban, members::create_ban, members::delete_ban))
+        .routes(routes!(
+            members::get_ban,
+            members::create_ban,
+            members::delete_ban
+        ))
         .routes(routes!(invites::list_invites, invites::create_invite))
-        .routes(routes!(invites::preview_invite, invites::accept_invite, invites::revoke_invite))
+        .routes(routes!(
+            invites::preview_invite,
+            invites::accept_invite,
+            invites::revoke_invite
+        ))
         .routes(routes!(messages::list_messages, messages::create_message))
-        .routes(routes!(messages::get_message, messages::update_message, messages::delete_message))
+        .routes(routes!(
+            messages::get_message,
+            messages::update_message,
+            messages::delete_message
+        ))
         .routes(routes!(messages::ack))
         .routes(routes!(admin::list_users))
         .routes(routes!(healthz))
@@ -111,7 +137,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::render))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(ErrorCode::MethodNotAllowed, "this path does not take that method")
+            ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                "this path does not take that method",
+            )
         })
         .with_state(state)
 }
@@ -119,7 +148,9 @@ pub fn router(state: AppState) -> Router {
 /// Liveness: the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok".into() })
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the database answers.
@@ -127,5 +158,7 @@ async fn healthz() -> Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = ErrorBody, description = "The database is unreachable.")))]
 async fn readyz(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     state.store.ping().await?;
-    Ok(Json(Health { status: "ok".into() }))
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
 }

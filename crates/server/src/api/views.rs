@@ -2,10 +2,13 @@
 
 use madang_domain::GuildRole;
 use madang_protocol::rest::{
-    Ban, Channel, ChannelKind, CurrentUser, Guild, Invite, Member, MemberRole, Message, ReadState, SystemRole, User,
+    Ban, Channel, ChannelKind, CurrentUser, Guild, Invite, Member, MemberRole, Message, ReadState,
+    SystemRole, User,
 };
 use madang_protocol::{Id, Timestamp};
-use madang_store::{BanRow, ChannelRow, GuildRow, InviteRow, MemberRow, MessageRow, ReadStateRow, UserRow};
+use madang_store::{
+    BanRow, ChannelRow, GuildRow, InviteRow, MemberRow, MessageRow, ReadStateRow, UserRow,
+};
 
 pub fn current_user(row: &UserRow) -> CurrentUser {
     CurrentUser {
@@ -13,13 +16,21 @@ pub fn current_user(row: &UserRow) -> CurrentUser {
         username: row.username.clone(),
         display_name: row.display_name.clone(),
         email: row.email.clone(),
-        system_role: if row.system_role == 1 { SystemRole::Admin } else { SystemRole::User },
+        system_role: if row.system_role == 1 {
+            SystemRole::Admin
+        } else {
+            SystemRole::User
+        },
         created_at: Timestamp(row.created_at),
     }
 }
 
 pub fn user(id: i64, username: &str, display_name: &Option<String>) -> User {
-    User { id: Id(id), username: username.to_owned(), display_name: display_name.clone() }
+    User {
+        id: Id(id),
+        username: username.to_owned(),
+        display_name: display_name.clone(),
+    }
 }
 
 pub fn guild(row: &GuildRow) -> Guild {
@@ -102,7 +113,11 @@ pub fn message(row: &MessageRow) -> Message {
         id: Id(row.id),
         channel_id: Id(row.channel_id),
         guild_id: Id(row.guild_id),
-        author: user(row.author_id, &row.author_username, &row.author_display_name),
+        author: user(
+            row.author_id,
+            &row.author_username,
+            &row.author_display_name,
+        ),
         content: row.content.clone(),
         nonce: row.nonce.clone(),
         reply_to: row.reply_to.map(Id),

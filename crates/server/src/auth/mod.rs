@@ -7,4 +7,6 @@ mod tokens;
 
 pub use password::PasswordHasher;
 pub use session::{Session, client_ip, require_same_origin};
-pub use tokens::{AccessTokens, RefreshToken, refresh_cookie, refresh_token_from_cookies, removal_cookie};
+pub use tokens::{
+    AccessTokens, RefreshToken, refresh_cookie, refresh_token_from_cookies, removal_cookie,
+};

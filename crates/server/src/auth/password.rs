@@ -24,19 +24,26 @@ impl PasswordHasher {
             .hash_password(rand::random::<[u8; 16]>().as_slice())
             .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?
             .to_string();
-        Ok(PasswordHasher { argon2: Arc::new(argon2), decoy_hash: Arc::new(decoy_hash) })
+        Ok(PasswordHasher {
+            argon2: Arc::new(argon2),
+            decoy_hash: Arc::new(decoy_hash),
+        })
     }
 
     pub async fn hash(&self, password: &str) -> ApiResult<String> {
         let argon2 = self.argon2.clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || argon2.hash_password(password.as_bytes()).map(|hash| hash.to_string()))
-            .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(|error| {
-                tracing::error!(%error, "password hashing failed");
-                ApiError::internal()
-            })
+        tokio::task::spawn_blocking(move || {
+            argon2
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+        })
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|error| {
+            tracing::error!(%error, "password hashing failed");
+            ApiError::internal()
+        })
     }
 
     /// Whether `password` matches `hash`; with no hash, spends the same time and says no.
@@ -47,9 +54,13 @@ impl PasswordHasher {
             Some(hash) => (hash.to_owned(), true),
             None => (self.decoy_hash.as_str().to_owned(), false),
         };
-        let matches = tokio::task::spawn_blocking(move || argon2.verify_password(password.as_bytes(), hash.as_str()).is_ok())
-            .await
-            .unwrap_or(false);
+        let matches = tokio::task::spawn_blocking(move || {
+            argon2
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .await
+        .unwrap_or(false);
         matches && is_real
     }
 }

@@ -3,11 +3,11 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, HOST, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
-use madang_protocol::rest::ErrorCode;
 use madang_protocol::Id;
+use madang_protocol::rest::ErrorCode;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -23,19 +23,33 @@ pub struct Session {
 impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(ApiError::unauthorized)?;
-        let (user_id, session_id) = state.tokens.verify(token.trim()).ok_or_else(ApiError::unauthorized)?;
-        let authenticated = state.store.authenticate(session_id.0).await?.ok_or_else(ApiError::unauthorized)?;
+        let (user_id, session_id) = state
+            .tokens
+            .verify(token.trim())
+            .ok_or_else(ApiError::unauthorized)?;
+        let authenticated = state
+            .store
+            .authenticate(session_id.0)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         if authenticated.user_id != user_id.0 {
             return Err(ApiError::unauthorized());
         }
-        let session = Session { user_id, session_id, is_system_admin: authenticated.system_role == 1 };
+        let session = Session {
+            user_id,
+            session_id,
+            is_system_admin: authenticated.system_role == 1,
+        };
         state.limits.per_user(session.user_id)?;
         Ok(session)
     }
@@ -43,32 +57,62 @@ impl FromRequestParts<AppState> for Session {
 
 /// The client's address: the socket peer, or the last `X-Forwarded-For` hop when the
 /// operator says a reverse proxy stands in front.
-pub fn client_ip(headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>, trust_forwarded_for: bool) -> IpAddr {
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+    trust_forwarded_for: bool,
+) -> IpAddr {
     let forwarded = trust_forwarded_for
-        .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse().ok())
+        .then(|| {
+            headers
+                .get("x-forwarded-for")?
+                .to_str()
+                .ok()?
+                .rsplit(',')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
         .flatten();
-    forwarded.or_else(|| peer.map(|ConnectInfo(addr)| addr.ip())).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    forwarded
+        .or_else(|| peer.map(|ConnectInfo(addr)| addr.ip()))
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
 /// Refuses a browser request from another site. Requests with no `Origin` (bots, curl) pass:
 /// only browsers attach cookies on another site's behalf, and browsers always send `Origin`
 /// on POST. Without a configured public URL, the origin must name the host the request was
 /// sent to.
-pub fn require_same_origin(headers: &HeaderMap, public_origin: Option<&str>) -> Result<(), ApiError> {
-    let Some(origin) = headers.get(ORIGIN) else { return Ok(()) };
+pub fn require_same_origin(
+    headers: &HeaderMap,
+    public_origin: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return Ok(());
+    };
     let origin = origin.to_str().unwrap_or_default();
     let same = match public_origin {
         Some(expected) => origin.eq_ignore_ascii_case(expected),
         None => {
-            let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-            let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or_default();
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            let origin_host = origin
+                .split_once("://")
+                .map(|(_, rest)| rest)
+                .unwrap_or_default();
             !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
         }
     };
     if same {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::CrossOriginRefused, "requests from another site's pages are refused"))
+        Err(ApiError::new(
+            ErrorCode::CrossOriginRefused,
+            "requests from another site's pages are refused",
+        ))
     }
 }
 
@@ -87,18 +131,60 @@ mod tests {
     #[test]
     fn origin_must_match_the_public_url_or_the_host() {
         assert!(require_same_origin(&headers(&[]), None).is_ok());
-        assert!(require_same_origin(&headers(&[("origin", "http://localhost:8080"), ("host", "localhost:8080")]), None).is_ok());
-        assert!(require_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:8080")]), None).is_err());
-        assert!(require_same_origin(&headers(&[("origin", "null"), ("host", "localhost:8080")]), None).is_err());
-        assert!(require_same_origin(&headers(&[("origin", "https://chat.example")]), Some("https://chat.example")).is_ok());
-        assert!(require_same_origin(&headers(&[("origin", "http://chat.example")]), Some("https://chat.example")).is_err());
+        assert!(
+            require_same_origin(
+                &headers(&[
+                    ("origin", "http://localhost:8080"),
+                    ("host", "localhost:8080")
+                ]),
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            require_same_origin(
+                &headers(&[
+                    ("origin", "https://evil.example"),
+                    ("host", "localhost:8080")
+                ]),
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            require_same_origin(
+                &headers(&[("origin", "null"), ("host", "localhost:8080")]),
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            require_same_origin(
+                &headers(&[("origin", "https://chat.example")]),
+                Some("https://chat.example")
+            )
+            .is_ok()
+        );
+        assert!(
+            require_same_origin(
+                &headers(&[("origin", "http://chat.example")]),
+                Some("https://chat.example")
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn forwarded_for_is_used_only_when_trusted() {
         let peer = ConnectInfo(SocketAddr::from(([10, 0, 0, 1], 5000)));
         let h = headers(&[("x-forwarded-for", "203.0.113.9, 198.51.100.7")]);
-        assert_eq!(client_ip(&h, Some(&peer), false), IpAddr::from([10, 0, 0, 1]));
-        assert_eq!(client_ip(&h, Some(&peer), true), IpAddr::from([198, 51, 100, 7]));
+        assert_eq!(
+            client_ip(&h, Some(&peer), false),
+            IpAddr::from([10, 0, 0, 1])
+        );
+        assert_eq!(
+            client_ip(&h, Some(&peer), true),
+            IpAddr::from([198, 51, 100, 7])
+        );
     }
 }

@@ -49,14 +49,21 @@ impl AccessTokens {
 
     pub fn issue(&self, user_id: Id, session_id: Id, now_ms: i64) -> String {
         let iat = now_ms / 1000;
-        let claims = Claims { sub: user_id.to_string(), sid: session_id.to_string(), iat, exp: iat + self.ttl_seconds };
+        let claims = Claims {
+            sub: user_id.to_string(),
+            sid: session_id.to_string(),
+            iat,
+            exp: iat + self.ttl_seconds,
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
     /// The (user, login session) a valid token names; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<(Id, Id)> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?.claims;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
         Some((claims.sub.parse().ok()?, claims.sid.parse().ok()?))
     }
 }
@@ -84,7 +91,9 @@ impl RefreshToken {
 /// https; `SameSite=Lax` plus the origin check on the cookie routes stops cross-site use.
 pub fn refresh_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{REFRESH_COOKIE}={secret}; Path=/api/auth; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{secure}")
+    format!(
+        "{REFRESH_COOKIE}={secret}; Path=/api/auth; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{secure}"
+    )
 }
 
 pub fn removal_cookie(secure: bool) -> String {
@@ -112,7 +121,11 @@ mod tests {
         let long_ago = 1_700_000_000_000;
         let expired = tokens.issue(Id(11), Id(22), long_ago);
         assert_eq!(tokens.verify(&expired), None);
-        let fresh = tokens.issue(Id(11), Id(22), jsonwebtoken::get_current_timestamp() as i64 * 1000);
+        let fresh = tokens.issue(
+            Id(11),
+            Id(22),
+            jsonwebtoken::get_current_timestamp() as i64 * 1000,
+        );
         assert_eq!(tokens.verify(&fresh), Some((Id(11), Id(22))));
         let other = AccessTokens::new(&[8; 32], 900);
         assert_eq!(other.verify(&fresh), None);
@@ -123,8 +136,18 @@ mod tests {
     fn tokens_signed_with_another_algorithm_are_refused() {
         let tokens = AccessTokens::new(&[7; 32], 900);
         let now = jsonwebtoken::get_current_timestamp() as i64;
-        let claims = Claims { sub: "11".into(), sid: "22".into(), iat: now, exp: now + 60 };
-        let hs512 = jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &EncodingKey::from_secret(&[7; 32])).unwrap();
+        let claims = Claims {
+            sub: "11".into(),
+            sid: "22".into(),
+            iat: now,
+            exp: now + 60,
+        };
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims,
+            &EncodingKey::from_secret(&[7; 32]),
+        )
+        .unwrap();
         assert_eq!(tokens.verify(&hs512), None);
     }
 
@@ -141,7 +164,10 @@ mod tests {
     #[test]
     fn the_refresh_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, "theme=dark; madang_refresh=abc; other=1".parse().unwrap());
+        headers.insert(
+            COOKIE,
+            "theme=dark; madang_refresh=abc; other=1".parse().unwrap(),
+        );
         assert_eq!(refresh_token_from_cookies(&headers), Some("abc".into()));
         headers.insert(COOKIE, "madang_refresh=".parse().unwrap());
         assert_eq!(refresh_token_from_cookies(&headers), None);

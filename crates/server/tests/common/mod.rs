@@ -59,27 +59,46 @@ pub async fn postgres_database() -> Option<String> {
             std::env::var("MADANG_TEST_REQUIRE_ALL").as_deref() != Ok("1"),
             "MADANG_TEST_POSTGRES_URL is not set and MADANG_TEST_REQUIRE_ALL=1 forbids skipping"
         );
-        eprintln!("SKIPPED postgres half: set MADANG_TEST_POSTGRES_URL, or run `make test`, which starts a throwaway PostgreSQL");
+        eprintln!(
+            "SKIPPED postgres half: set MADANG_TEST_POSTGRES_URL, or run `make test`, which starts a throwaway PostgreSQL"
+        );
         return None;
     };
     use sqlx::Connection;
     let name = format!("madang_test_{:016x}", rand::random::<u64>());
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to MADANG_TEST_POSTGRES_URL");
-    sqlx::Executor::execute(&mut admin, sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
         .await
-        .expect("create a test database");
-    let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+        .expect("connect to MADANG_TEST_POSTGRES_URL");
+    sqlx::Executor::execute(
+        &mut admin,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .expect("create a test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(base, _)| base);
     Some(format!("{base}/{name}"))
 }
 
 /// Settings for tests: cheap password hashing and quotas nobody reaches by accident.
 pub fn test_config(data_dir: &std::path::Path) -> Config {
-    let generous = Quota { per_minute: 100_000, burst: 100_000 };
+    let generous = Quota {
+        per_minute: 100_000,
+        burst: 100_000,
+    };
     Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.to_owned(),
-        password_hashing: PasswordHashing { memory_kib: 64, iterations: 1 },
-        rate_limits: RateLimits { auth: generous, invites: generous, user: generous },
+        password_hashing: PasswordHashing {
+            memory_kib: 64,
+            iterations: 1,
+        },
+        rate_limits: RateLimits {
+            auth: generous,
+            invites: generous,
+            user: generous,
+        },
         ..Config::default()
     }
 }
@@ -88,7 +107,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
 
-pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(data_dir.path());
     if let Backend::Postgres = backend {
@@ -119,7 +141,13 @@ impl TestApp {
     }
 
     /// Sends a request; `token` adds `Authorization: Bearer`, `body` a JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.http.request(method, self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -139,7 +167,8 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
@@ -156,28 +185,59 @@ impl TestApp {
                 Some(json!({"email": format!("{username}@example.com"), "username": username, "password": PASSWORD})),
             )
             .await;
-        assert_eq!(reply.status, StatusCode::CREATED, "register {username}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "register {username}: {}",
+            reply.body
+        );
         TestUser {
             id: reply.body["user"]["id"].as_str().unwrap().to_owned(),
             token: reply.body["access_token"].as_str().unwrap().to_owned(),
-            refresh_cookie: reply.refresh_cookie.clone().expect("register sets the refresh cookie"),
+            refresh_cookie: reply
+                .refresh_cookie
+                .clone()
+                .expect("register sets the refresh cookie"),
         }
     }
 
     /// `owner` creates a guild; returns its id and the id of its `general` text channel.
     pub async fn create_guild(&self, owner: &TestUser, name: &str) -> (String, String) {
-        let guild = self.post("/api/guilds", &owner.token, json!({"name": name})).await.expect(StatusCode::CREATED);
+        let guild = self
+            .post("/api/guilds", &owner.token, json!({"name": name}))
+            .await
+            .expect(StatusCode::CREATED);
         let guild_id = guild["id"].as_str().unwrap().to_owned();
-        let channels = self.get(&format!("/api/guilds/{guild_id}/channels"), &owner.token).await.expect(StatusCode::OK);
-        let general = channels.as_array().unwrap().iter().find(|c| c["kind"] == "text").unwrap()["id"].as_str().unwrap().to_owned();
+        let channels = self
+            .get(&format!("/api/guilds/{guild_id}/channels"), &owner.token)
+            .await
+            .expect(StatusCode::OK);
+        let general = channels
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["kind"] == "text")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         (guild_id, general)
     }
 
     /// `inviter` makes an invite to the guild and `joiner` accepts it.
     pub async fn join(&self, guild_id: &str, inviter: &TestUser, joiner: &TestUser) {
-        let invite = self.post(&format!("/api/guilds/{guild_id}/invites"), &inviter.token, json!({})).await.expect(StatusCode::CREATED);
+        let invite = self
+            .post(
+                &format!("/api/guilds/{guild_id}/invites"),
+                &inviter.token,
+                json!({}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
         let code = invite["code"].as_str().unwrap();
-        self.post(&format!("/api/invites/{code}"), &joiner.token, json!({})).await.expect(StatusCode::CREATED);
+        self.post(&format!("/api/invites/{code}"), &joiner.token, json!({}))
+            .await
+            .expect(StatusCode::CREATED);
     }
 
     /// Stops the server gracefully and waits for it.
@@ -186,7 +246,10 @@ impl TestApp {
             let _ = shutdown.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server ran cleanly");
+            server
+                .await
+                .expect("server task")
+                .expect("server ran cleanly");
         }
     }
 }
@@ -215,16 +278,28 @@ impl Reply {
             .get_all("set-cookie")
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("madang_refresh=").map(|rest| rest.split(';').next().unwrap_or("").to_owned()));
+            .find_map(|v| {
+                v.strip_prefix("madang_refresh=")
+                    .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+            });
         let text = response.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if !status.is_success() {
             assert!(
                 body["error"]["code"].is_string() && body["error"]["message"].is_string(),
                 "every error is {{\"error\": {{code, message}}}}, got {status}: {body}"
             );
         }
-        Reply { status, body, headers, refresh_cookie }
+        Reply {
+            status,
+            body,
+            headers,
+            refresh_cookie,
+        }
     }
 
     /// The body, after checking the status.
