@@ -26,6 +26,10 @@ impl Permissions {
     /// Transfer ownership and delete the guild.
     pub const OWN_GUILD: Permissions = Permissions(1 << 9);
 
+    pub const fn from_bits(bits: u64) -> Permissions {
+        Permissions(bits)
+    }
+
     pub const fn bits(self) -> u64 {
         self.0
     }

@@ -492,6 +492,26 @@ impl Store {
         })
     }
 
+    /// The user's guilds with their role and each guild log's last sequence number.
+    pub async fn memberships(&self, user_id: i64) -> Result<Vec<(i64, GuildRole, i64)>> {
+        let rows = sqlx::query(
+            "SELECT m.guild_id, m.role, g.event_seq FROM guild_members m JOIN guilds g ON g.id = m.guild_id
+             WHERE m.user_id = $1 ORDER BY m.guild_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.write)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let role: i16 = row.try_get(1)?;
+                let role = GuildRole::from_i16(role).ok_or_else(|| {
+                    sqlx::Error::Decode(format!("unknown guild role {role}").into())
+                })?;
+                Ok((row.try_get(0)?, role, row.try_get(2)?))
+            })
+            .collect()
+    }
+
     /// The newest sequence number of each log written to since `since` (unix ms): how a
     /// gateway notices an event the bus lost when no later event reveals the gap.
     pub async fn recent_log_heads(&self, since: i64) -> Result<Vec<(EventSource, i64)>> {

@@ -21,6 +21,7 @@ use crate::auth::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::gateway::SessionRevocation;
 use crate::state::{AppState, now_ms};
 
 /// Starts a login session for `user`: a refresh token in its cookie, an access token in the
@@ -209,6 +210,11 @@ pub async fn refresh(
                 session_id,
                 "refresh token reused: login session revoked"
             );
+            // The thief may hold an access token of any of the user's logins.
+            state.gateway.revoke(SessionRevocation::User {
+                user_id,
+                except_login: None,
+            });
             Ok(refused())
         }
         RefreshOutcome::Invalid => Ok(refused()),
@@ -239,6 +245,10 @@ pub async fn logout(
         .store
         .revoke_login_session(session.session_id.0, now_ms())
         .await?;
+    state.gateway.revoke(SessionRevocation::Login {
+        user_id: session.user_id.0,
+        login_session_id: session.session_id.0,
+    });
     Ok((
         StatusCode::NO_CONTENT,
         [(SET_COOKIE, removal_cookie(state.config.served_over_https()))],
@@ -324,6 +334,10 @@ pub async fn update_me(
             .store
             .revoke_other_login_sessions(session.user_id.0, session.session_id.0, now_ms())
             .await?;
+        state.gateway.revoke(SessionRevocation::User {
+            user_id: session.user_id.0,
+            except_login: Some(session.session_id.0),
+        });
     }
     Ok(Json(views::current_user(&user)))
 }

@@ -10,7 +10,7 @@ mod guilds;
 mod invites;
 mod members;
 mod messages;
-mod views;
+pub(crate) mod views;
 
 use axum::Router;
 use axum::extract::State;
@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
     ));
     api.merge(docs)
         .route("/metrics", get(crate::metrics::render))
+        .route("/gateway", get(crate::gateway::upgrade))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
