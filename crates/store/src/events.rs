@@ -154,6 +154,7 @@ pub type EventSink = UnboundedSender<LoggedEvent>;
 pub(crate) struct Appended(Vec<LoggedEvent>);
 
 impl Appended {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn guild(
         &mut self,
         tx: &mut Transaction<'static, Any>,

@@ -96,6 +96,27 @@ pub enum SessionRevocation {
     },
 }
 
+impl SessionRevocation {
+    pub fn user_id(&self) -> i64 {
+        match self {
+            SessionRevocation::Login { user_id, .. } | SessionRevocation::User { user_id, .. } => {
+                *user_id
+            }
+        }
+    }
+
+    /// Whether a session of this user on login `login_session_id` is to be closed.
+    pub fn covers(&self, login_session_id: i64) -> bool {
+        match self {
+            SessionRevocation::Login {
+                login_session_id: revoked,
+                ..
+            } => *revoked == login_session_id,
+            SessionRevocation::User { except_login, .. } => *except_login != Some(login_session_id),
+        }
+    }
+}
+
 /// This node's gateway: a handle on its sequencer and the bus.
 pub struct Gateway {
     commands: mpsc::Sender<Command>,

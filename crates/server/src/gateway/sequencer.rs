@@ -615,25 +615,10 @@ impl Sequencer {
     }
 
     fn revoke(&mut self, revocation: SessionRevocation) {
-        let (user_id, matches): (i64, Box<dyn Fn(&LiveSession) -> bool>) = match revocation {
-            SessionRevocation::Login {
-                user_id,
-                login_session_id,
-            } => (
-                user_id,
-                Box::new(move |s: &LiveSession| s.login_session_id == login_session_id),
-            ),
-            SessionRevocation::User {
-                user_id,
-                except_login,
-            } => (
-                user_id,
-                Box::new(move |s: &LiveSession| Some(s.login_session_id) != except_login),
-            ),
-        };
+        let user_id = revocation.user_id();
         for id in self.by_user.get(&user_id).into_iter().flatten() {
             if let Some(session) = self.sessions.get_mut(id)
-                && matches(session)
+                && revocation.covers(session.login_session_id)
             {
                 session.close(close_code::AUTHENTICATION_FAILED);
             }
