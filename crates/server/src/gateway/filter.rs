@@ -270,7 +270,8 @@ mod tests {
                 MembershipEffect::RoleChanged(GuildRole::Admin),
                 Some(1)
             )),
-            Some(Delivery::Members)
+            Some(Delivery::Target),
+            "the member promoted hears of it"
         );
         if let LoggedEvent::Guild(e) = &mut ban {
             e.seq = 3;

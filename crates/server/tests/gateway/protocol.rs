@@ -165,3 +165,30 @@ async fn logout_and_refresh_token_reuse_close_sessions() {
     assert_eq!(first.closed().await, Some(4004));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_gateway_frames() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let document: serde_json::Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for schema in [
+        "ClientFrame",
+        "ServerFrame",
+        "DispatchFrame",
+        "DispatchType",
+        "Ready",
+        "GatewayGuild",
+        "PresenceUpdate",
+        "TypingStart",
+    ] {
+        assert!(
+            document["components"]["schemas"][schema].is_object(),
+            "{schema} is missing"
+        );
+    }
+    app.stop().await;
+}
