@@ -26,6 +26,10 @@ impl Permissions {
     /// Transfer ownership and delete the guild.
     pub const OWN_GUILD: Permissions = Permissions(1 << 9);
 
+    pub const fn from_bits(bits: u64) -> Permissions {
+        Permissions(bits)
+    }
+
     pub const fn bits(self) -> u64 {
         self.0
     }
@@ -49,7 +53,10 @@ impl BitOrAssign for Permissions {
 }
 
 /// A member's role in a guild. Stored as a small integer; the order is the hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum GuildRole {
     Member = 0,
     Admin = 1,

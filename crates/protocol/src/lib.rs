@@ -2,6 +2,7 @@
 //! the gateway) its frames. Clients' TypeScript types are generated from these definitions
 //! through the OpenAPI document, so this crate is the single source of the wire format.
 
+pub mod gateway;
 mod id;
 pub mod rest;
 mod time;

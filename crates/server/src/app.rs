@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{AccessTokens, PasswordHasher};
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::gateway::Gateway;
 use crate::rate_limit::Limiters;
 use crate::state::{AppState, Shared, now_ms};
 use crate::{api, metrics};
@@ -50,6 +51,9 @@ impl Application {
         let store = Store::connect(&config.effective_database_url())
             .await
             .context("cannot open the database")?;
+        let ids = IdGenerator::new(config.node_id);
+        let stream_id = ids.next(now_ms()).0;
+        let (gateway, store) = Gateway::start(&config, store, stream_id).await?;
         let key = store
             .secret(ACCESS_TOKEN_KEY, now_ms(), || {
                 use base64::Engine;
@@ -61,7 +65,9 @@ impl Application {
             tokens: AccessTokens::new(key.as_bytes(), config.access_token_ttl_seconds),
             passwords: PasswordHasher::new(&config.password_hashing)?,
             limits: Limiters::new(&config.rate_limits),
-            ids: IdGenerator::new(config.node_id),
+            ids,
+            gateway,
+            stream_id,
             public_origin: config.public_origin(),
             store,
             config,
@@ -110,6 +116,7 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         housekeeping.abort();
+        self.state.gateway.shut_down().await;
         self.state.store.close().await;
         tracing::info!("madang stopped");
         Ok(served?)

@@ -34,6 +34,35 @@ pub struct Config {
     pub refresh_token_ttl_days: i64,
     pub password_hashing: PasswordHashing,
     pub rate_limits: RateLimits,
+    pub gateway: GatewayConfig,
+}
+
+/// The WebSocket gateway's timings and limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// How often clients must heartbeat; a session without one for 1.5 intervals is closed.
+    pub heartbeat_interval_ms: u64,
+    /// How long a disconnected session can be resumed, and events are kept for it (≥ 120).
+    pub resume_window_seconds: u64,
+    /// How long a user stays online after their last session ends, to ride out reconnects.
+    pub presence_grace_ms: u64,
+    /// Dispatches queued for one session before it counts as too slow and is closed.
+    pub session_queue_capacity: usize,
+    /// Name of the cluster: the prefix of its NATS subjects, so clusters can share a server.
+    pub cluster_name: String,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            heartbeat_interval_ms: 41_250,
+            resume_window_seconds: 300,
+            presence_grace_ms: 5_000,
+            session_queue_capacity: 4096,
+            cluster_name: "madang".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +115,7 @@ impl Default for Config {
             refresh_token_ttl_days: 30,
             password_hashing: PasswordHashing::default(),
             rate_limits: RateLimits::default(),
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -153,9 +183,30 @@ impl Config {
             "node_id must be 0 to 1023"
         );
         anyhow::ensure!(
-            self.bus_url == "local",
-            "bus_url {:?} is not supported yet: use \"local\" (NATS arrives with the clustered gateway)",
+            self.bus_url == "local" || self.bus_url.starts_with("nats://"),
+            "bus_url {:?} is not supported: use \"local\" or nats://host:port",
             self.bus_url
+        );
+        anyhow::ensure!(
+            self.gateway.resume_window_seconds >= 120,
+            "gateway.resume_window_seconds must be at least 120"
+        );
+        anyhow::ensure!(
+            self.gateway.heartbeat_interval_ms >= 100,
+            "gateway.heartbeat_interval_ms must be at least 100"
+        );
+        anyhow::ensure!(
+            self.gateway.session_queue_capacity >= 64,
+            "gateway.session_queue_capacity must be at least 64"
+        );
+        anyhow::ensure!(
+            !self.gateway.cluster_name.is_empty()
+                && self
+                    .gateway
+                    .cluster_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "gateway.cluster_name must be letters, digits, - and _"
         );
         anyhow::ensure!(
             self.public_url.is_empty() || self.public_origin().is_some(),

@@ -7,6 +7,7 @@ mod auth;
 pub mod config;
 mod error;
 mod extract;
+mod gateway;
 mod metrics;
 mod rate_limit;
 mod state;

@@ -9,6 +9,7 @@ use madang_store::Store;
 
 use crate::auth::{AccessTokens, PasswordHasher};
 use crate::config::Config;
+use crate::gateway::Gateway;
 use crate::rate_limit::Limiters;
 
 #[derive(Clone)]
@@ -21,6 +22,10 @@ pub struct Shared {
     pub tokens: AccessTokens,
     pub passwords: PasswordHasher,
     pub limits: Limiters,
+    pub gateway: Gateway,
+    /// This process's receipt stream: the id under which the gateway records the order it
+    /// received events in.
+    pub stream_id: i64,
     /// `scheme://host` browsers must send as `Origin`, when a public URL is configured.
     pub public_origin: Option<String>,
 }

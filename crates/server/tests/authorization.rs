@@ -427,7 +427,7 @@ async fn every_route_answers_every_caller_as_the_table_says() {
                 (c, *caller, reply.status, reply.body)
             }
         });
-        for (c, caller, status, body) in futures::future::join_all(cells).await {
+        for (c, caller, status, body) in futures_util::future::join_all(cells).await {
             if status.as_u16() != row.expected[c] {
                 failures.push(format!(
                     "{} {} as {caller:?}: expected {}, got {status} {body}",

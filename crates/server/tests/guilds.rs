@@ -564,20 +564,19 @@ async fn invites_limits_expiry_and_revocation(backend: Backend) {
     .await
     .expect_error(StatusCode::GONE, "invite_revoked");
 
-    // Expiry: an invite whose time has passed.
-    app.store
-        .create_invite(&madang_store::InviteRow {
-            code: "expired-invite-code-0000".into(),
-            guild_id: guild_id.parse().unwrap(),
-            creator_id: owner.id.parse().unwrap(),
-            max_uses: None,
-            uses: 0,
-            expires_at: Some(1),
-            revoked_at: None,
-            created_at: 0,
-        })
-        .await
-        .unwrap();
+    // Expiry: an invite whose time has passed, written straight to the store.
+    let expired = madang_store::InviteRow {
+        code: "expired-invite-code-0000".into(),
+        guild_id: guild_id.parse().unwrap(),
+        creator_id: owner.id.parse().unwrap(),
+        max_uses: None,
+        uses: 0,
+        expires_at: Some(1),
+        revoked_at: None,
+        created_at: 0,
+    };
+    let created = madang_store::Dispatch::new("INVITE_CREATE", "{}");
+    app.store.create_invite(&expired, created, 0).await.unwrap();
     app.post(
         "/api/invites/expired-invite-code-0000",
         &second.token,
@@ -633,7 +632,7 @@ async fn a_last_invite_use_is_taken_once(backend: Backend) {
     let attempts = joiners
         .iter()
         .map(|user| app.post(&path, &user.token, json!({})));
-    let statuses: Vec<StatusCode> = futures::future::join_all(attempts)
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
         .await
         .iter()
         .map(|r| r.status)

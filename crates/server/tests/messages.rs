@@ -229,7 +229,7 @@ async fn a_nonce_makes_sending_idempotent(backend: Backend) {
             json!({"content": "raced", "nonce": "n-race"}),
         )
     });
-    let replies = futures::future::join_all(sends).await;
+    let replies = futures_util::future::join_all(sends).await;
     let ids: std::collections::HashSet<String> = replies
         .iter()
         .map(|r| r.body["id"].as_str().unwrap().to_owned())

@@ -2,7 +2,8 @@
 
 use sqlx::{FromRow, Row};
 
-use crate::{Result, Store};
+use crate::events::Appended;
+use crate::{Dispatch, Result, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -73,14 +74,24 @@ pub struct ChannelPlacement {
     pub parent_id: Option<i64>,
 }
 
-const CHANNEL_SELECT: &str =
+pub(crate) const CHANNEL_SELECT: &str =
     "SELECT id, guild_id, kind, name, topic, parent_id, position, created_at FROM channels";
 
 impl Store {
-    pub async fn create_channel(&self, channel: &ChannelRow) -> Result<()> {
+    pub async fn create_channel(
+        &self,
+        channel: &ChannelRow,
+        now: i64,
+        created: Dispatch,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
         insert_channel(&mut tx, channel).await?;
+        let mut events = Appended::default();
+        events
+            .guild_dispatch(&mut tx, channel.guild_id, created, now)
+            .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
@@ -118,8 +129,11 @@ impl Store {
         &self,
         id: i64,
         update: &ChannelUpdate<'_>,
+        now: i64,
+        updated: impl FnOnce(&ChannelRow) -> Dispatch,
     ) -> Result<Option<ChannelRow>> {
-        Ok(sqlx::query_as(
+        let mut tx = self.begin().await?;
+        let row: Option<ChannelRow> = sqlx::query_as(
             "UPDATE channels SET
                 name = COALESCE($1, name),
                 topic = CASE WHEN $2 = 1 THEN $3 ELSE topic END,
@@ -135,8 +149,17 @@ impl Store {
         .bind(update.parent_id.flatten())
         .bind(update.position)
         .bind(id)
-        .fetch_optional(&self.write)
-        .await?)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut events = Appended::default();
+        if let Some(channel) = &row {
+            events
+                .guild_dispatch(&mut tx, channel.guild_id, updated(channel), now)
+                .await?;
+        }
+        tx.commit().await?;
+        events.publish(self);
+        Ok(row)
     }
 
     /// Applies a reorder atomically; every id must belong to `guild_id` (checked by the caller).
@@ -144,8 +167,11 @@ impl Store {
         &self,
         guild_id: i64,
         placements: &[ChannelPlacement],
+        now: i64,
+        updated: impl Fn(&ChannelRow) -> Dispatch,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
+        let mut events = Appended::default();
         for placement in placements {
             sqlx::query(
                 "UPDATE channels SET position = $1, parent_id = $2 WHERE id = $3 AND guild_id = $4",
@@ -157,22 +183,54 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for placement in placements {
+            let channel: ChannelRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{CHANNEL_SELECT} WHERE id = $1"
+            )))
+            .bind(placement.id)
+            .fetch_one(&mut *tx)
+            .await?;
+            events
+                .guild_dispatch(&mut tx, guild_id, updated(&channel), now)
+                .await?;
+        }
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
-    /// Deletes a channel with its messages; a deleted category's channels become uncategorised.
-    pub async fn delete_channel(&self, id: i64) -> Result<()> {
+    /// Deletes a channel with its messages; a deleted category's channels become
+    /// uncategorised, each announced with `reparented`.
+    pub async fn delete_channel(
+        &self,
+        channel: &ChannelRow,
+        now: i64,
+        deleted: Dispatch,
+        reparented: impl Fn(&ChannelRow) -> Dispatch,
+    ) -> Result<()> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE channels SET parent_id = NULL WHERE parent_id = $1")
-            .bind(id)
+        let children: Vec<ChannelRow> = sqlx::query_as(
+            "UPDATE channels SET parent_id = NULL WHERE parent_id = $1
+             RETURNING id, guild_id, kind, name, topic, parent_id, position, created_at",
+        )
+        .bind(channel.id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM channels WHERE id = $1")
+            .bind(channel.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM channels WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
+        let mut events = Appended::default();
+        for child in &children {
+            events
+                .guild_dispatch(&mut tx, channel.guild_id, reparented(child), now)
+                .await?;
+        }
+        events
+            .guild_dispatch(&mut tx, channel.guild_id, deleted, now)
             .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 }

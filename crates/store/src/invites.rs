@@ -3,8 +3,10 @@
 use madang_domain::GuildRole;
 use sqlx::FromRow;
 
-use crate::members::is_banned;
-use crate::{Result, Store};
+use crate::events::{Appended, MembershipEffect};
+use crate::guilds::{GuildRow, guild_with_channels};
+use crate::members::{is_banned, select_member};
+use crate::{ChannelRow, Dispatch, MemberJoin, MemberRow, Result, Store};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InviteRow {
@@ -35,7 +37,14 @@ pub enum InviteAcceptance {
 const INVITE_SELECT: &str = "SELECT code, guild_id, creator_id, max_uses, uses, expires_at, revoked_at, created_at FROM invites";
 
 impl Store {
-    pub async fn create_invite(&self, invite: &InviteRow) -> Result<()> {
+    /// Stores an invite; `created` is seen by members with `required_permissions`.
+    pub async fn create_invite(
+        &self,
+        invite: &InviteRow,
+        created: Dispatch,
+        required_permissions: u64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO invites (code, guild_id, creator_id, max_uses, uses, expires_at, created_at)
              VALUES ($1, $2, $3, $4, 0, $5, $6)",
@@ -46,8 +55,23 @@ impl Store {
         .bind(invite.max_uses)
         .bind(invite.expires_at)
         .bind(invite.created_at)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        let mut events = Appended::default();
+        let now = invite.created_at;
+        events
+            .guild(
+                &mut tx,
+                invite.guild_id,
+                created,
+                None,
+                MembershipEffect::None,
+                required_permissions,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
@@ -82,12 +106,40 @@ impl Store {
         .await?)
     }
 
-    pub async fn revoke_invite(&self, code: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE invites SET revoked_at = $1 WHERE code = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(code)
-            .execute(&self.write)
-            .await?;
+    /// Revokes a live invite; `revoked` is seen by members with `required_permissions`.
+    pub async fn revoke_invite(
+        &self,
+        invite: &InviteRow,
+        now: i64,
+        revoked: Dispatch,
+        required_permissions: u64,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE invites SET revoked_at = $1 WHERE code = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(&invite.code)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let mut events = Appended::default();
+        if changed {
+            events
+                .guild(
+                    &mut tx,
+                    invite.guild_id,
+                    revoked,
+                    None,
+                    MembershipEffect::None,
+                    required_permissions,
+                    now,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
@@ -97,6 +149,7 @@ impl Store {
         code: &str,
         user_id: i64,
         now: i64,
+        joined: impl FnOnce(&GuildRow, &[ChannelRow], &MemberRow) -> MemberJoin,
     ) -> Result<InviteAcceptance> {
         let mut tx = self.begin().await?;
         let invite: Option<InviteRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -143,7 +196,21 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+        let (guild, channels) = guild_with_channels(&mut tx, guild_id).await?;
+        let member = select_member(&mut tx, guild_id, user_id).await?;
+        let mut events = Appended::default();
+        events
+            .join(
+                &mut tx,
+                guild_id,
+                user_id,
+                GuildRole::Member,
+                joined(&guild, &channels, &member),
+                now,
+            )
+            .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(InviteAcceptance::Joined { guild_id })
     }
 }

@@ -11,6 +11,7 @@
 
 mod auth;
 mod channels;
+mod events;
 mod guilds;
 mod invites;
 mod members;
@@ -28,6 +29,10 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use auth::{AuthenticatedUser, RefreshOutcome};
 pub use channels::{ChannelKind, ChannelPlacement, ChannelRow, ChannelUpdate};
+pub use events::{
+    Dispatch, EventSink, EventSource, GuildEvent, LoggedEvent, MemberJoin, MemberRemoval,
+    MembershipEffect, Receipt, SessionCheckpoint, UserEvent, UserEventKind,
+};
 pub use guilds::GuildRow;
 pub use invites::{InviteAcceptance, InviteRow};
 pub use members::{BanRow, MemberRow};
@@ -68,6 +73,8 @@ pub struct Store {
     /// On PostgreSQL it is the same pool as `read`.
     write: AnyPool,
     backend: Backend,
+    /// Where committed events go (the bus publisher); none in tools that only administer.
+    events: Option<EventSink>,
 }
 
 impl Store {
@@ -96,6 +103,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    events: None,
                 }
             }
             Backend::Sqlite => {
@@ -122,6 +130,7 @@ impl Store {
                     read,
                     write,
                     backend,
+                    events: None,
                 }
             }
         };

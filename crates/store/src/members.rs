@@ -3,7 +3,8 @@
 use madang_domain::GuildRole;
 use sqlx::{FromRow, Row};
 
-use crate::{Result, Store};
+use crate::events::{Appended, MembershipEffect};
+use crate::{Dispatch, MemberRemoval, Result, Store};
 
 #[derive(Debug, Clone)]
 pub struct MemberRow {
@@ -77,26 +78,56 @@ impl Store {
         guild_id: i64,
         user_id: i64,
         role: GuildRole,
-    ) -> Result<()> {
+        now: i64,
+        updated: impl FnOnce(&MemberRow) -> Dispatch,
+    ) -> Result<MemberRow> {
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE guild_members SET role = $1 WHERE guild_id = $2 AND user_id = $3")
             .bind(role.as_i16())
             .bind(guild_id)
             .bind(user_id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        let member = select_member(&mut tx, guild_id, user_id).await?;
+        let mut events = Appended::default();
+        let effect = MembershipEffect::RoleChanged(role);
+        events
+            .guild(
+                &mut tx,
+                guild_id,
+                updated(&member),
+                Some((user_id, None)),
+                effect,
+                0,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        events.publish(self);
+        Ok(member)
     }
 
     /// Removes a member (leave or kick) with their read states in the guild; false when they
     /// were not a member.
-    pub async fn remove_member(&self, guild_id: i64, user_id: i64) -> Result<bool> {
+    pub async fn remove_member(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        now: i64,
+        removed: impl FnOnce(&MemberRow) -> MemberRemoval,
+    ) -> Result<bool> {
         let mut tx = self.begin().await?;
-        let removed = delete_member(&mut tx, guild_id, user_id).await?;
+        let mut events = Appended::default();
+        let was_member =
+            remove_with_event(&mut tx, &mut events, guild_id, user_id, now, removed).await?;
         tx.commit().await?;
-        Ok(removed)
+        events.publish(self);
+        Ok(was_member)
     }
 
-    /// Bans `user_id` (member or not) and removes them from the guild, in one step.
+    /// Bans `user_id` (member or not) and removes them from the guild, in one step. `banned`
+    /// is seen by members who may ban.
+    #[allow(clippy::too_many_arguments)]
     pub async fn ban(
         &self,
         guild_id: i64,
@@ -104,6 +135,8 @@ impl Store {
         reason: Option<&str>,
         banned_by: i64,
         now: i64,
+        banned: impl FnOnce(&BanRow) -> (Dispatch, u64),
+        removed: impl FnOnce(&MemberRow) -> MemberRemoval,
     ) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -117,8 +150,29 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        delete_member(&mut tx, guild_id, user_id).await?;
+        let mut events = Appended::default();
+        remove_with_event(&mut tx, &mut events, guild_id, user_id, now, removed).await?;
+        let ban: BanRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{BAN_SELECT} WHERE b.guild_id = $1 AND b.user_id = $2"
+        )))
+        .bind(guild_id)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (dispatch, required_permissions) = banned(&ban);
+        events
+            .guild(
+                &mut tx,
+                guild_id,
+                dispatch,
+                None,
+                MembershipEffect::None,
+                required_permissions,
+                now,
+            )
+            .await?;
         tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 
@@ -144,14 +198,41 @@ impl Store {
         .await?)
     }
 
-    /// Lifts a ban; false when there was none.
-    pub async fn unban(&self, guild_id: i64, user_id: i64) -> Result<bool> {
-        let result = sqlx::query("DELETE FROM guild_bans WHERE guild_id = $1 AND user_id = $2")
+    /// Lifts a ban; false when there was none. `unbanned` is seen by members with
+    /// `required_permissions`.
+    pub async fn unban(
+        &self,
+        guild_id: i64,
+        user_id: i64,
+        now: i64,
+        unbanned: Dispatch,
+        required_permissions: u64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let lifted = sqlx::query("DELETE FROM guild_bans WHERE guild_id = $1 AND user_id = $2")
             .bind(guild_id)
             .bind(user_id)
-            .execute(&self.write)
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        let mut events = Appended::default();
+        if lifted {
+            events
+                .guild(
+                    &mut tx,
+                    guild_id,
+                    unbanned,
+                    None,
+                    MembershipEffect::None,
+                    required_permissions,
+                    now,
+                )
+                .await?;
+        }
+        tx.commit().await?;
+        events.publish(self);
+        Ok(lifted)
     }
 }
 
@@ -186,4 +267,44 @@ async fn delete_member(
         .execute(&mut **tx)
         .await?;
     Ok(removed)
+}
+
+pub(crate) async fn select_member(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    guild_id: i64,
+    user_id: i64,
+) -> Result<MemberRow> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{MEMBER_SELECT} WHERE m.guild_id = $1 AND m.user_id = $2"
+    )))
+    .bind(guild_id)
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Removes a member and records the removal, when they are one.
+async fn remove_with_event(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    events: &mut Appended,
+    guild_id: i64,
+    user_id: i64,
+    now: i64,
+    removed: impl FnOnce(&MemberRow) -> MemberRemoval,
+) -> Result<bool> {
+    let member: Option<MemberRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{MEMBER_SELECT} WHERE m.guild_id = $1 AND m.user_id = $2"
+    )))
+    .bind(guild_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(member) = member else {
+        return Ok(false);
+    };
+    delete_member(tx, guild_id, user_id).await?;
+    events
+        .removal(tx, guild_id, user_id, removed(&member), now)
+        .await?;
+    Ok(true)
 }

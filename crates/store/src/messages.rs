@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
+use crate::events::Appended;
 use crate::read_states::advance_read_state;
-use crate::{Result, Store};
+use crate::{Dispatch, Result, Store};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MessageRow {
@@ -47,8 +48,13 @@ const MESSAGE_SELECT: &str =
 impl Store {
     /// Stores a message and marks it read for its author. With a nonce already used by this
     /// author in this channel, stores nothing and returns the first message instead; the flag
-    /// says whether the message is new.
-    pub async fn create_message(&self, message: NewMessage<'_>) -> Result<(MessageRow, bool)> {
+    /// says whether the message is new. Only a new message is announced, with `created`.
+    pub async fn create_message(
+        &self,
+        message: NewMessage<'_>,
+        now: i64,
+        created: impl FnOnce(&MessageRow) -> Dispatch,
+    ) -> Result<(MessageRow, bool)> {
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO messages (id, channel_id, guild_id, author_id, content, nonce, reply_to)
@@ -66,14 +72,19 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        let mut events = Appended::default();
         let row: MessageRow = if inserted {
             advance_read_state(&mut tx, message.author_id, message.channel_id, message.id).await?;
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{MESSAGE_SELECT} WHERE m.id = $1"
             )))
             .bind(message.id)
             .fetch_one(&mut *tx)
-            .await?
+            .await?;
+            events
+                .guild_dispatch(&mut tx, message.guild_id, created(&row), now)
+                .await?;
+            row
         } else {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.author_id = $2 AND m.nonce = $3"
@@ -85,6 +96,7 @@ impl Store {
             .await?
         };
         tx.commit().await?;
+        events.publish(self);
         Ok((row, inserted))
     }
 
@@ -147,6 +159,7 @@ impl Store {
         id: i64,
         content: &str,
         now: i64,
+        updated: impl FnOnce(&MessageRow) -> Dispatch,
     ) -> Result<Option<MessageRow>> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE messages SET content = $1, edited_at = $2 WHERE id = $3")
@@ -155,21 +168,44 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: Option<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{MESSAGE_SELECT} WHERE m.id = $1"
         )))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
+        let mut events = Appended::default();
+        if let Some(message) = &row {
+            events
+                .guild_dispatch(&mut tx, message.guild_id, updated(message), now)
+                .await?;
+        }
         tx.commit().await?;
+        events.publish(self);
         Ok(row)
     }
 
-    pub async fn delete_message(&self, id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM messages WHERE id = $1")
-            .bind(id)
-            .execute(&self.write)
-            .await?;
+    pub async fn delete_message(
+        &self,
+        message: &MessageRow,
+        now: i64,
+        deleted: Dispatch,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let removed = sqlx::query("DELETE FROM messages WHERE id = $1")
+            .bind(message.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        let mut events = Appended::default();
+        if removed {
+            events
+                .guild_dispatch(&mut tx, message.guild_id, deleted, now)
+                .await?;
+        }
+        tx.commit().await?;
+        events.publish(self);
         Ok(())
     }
 }

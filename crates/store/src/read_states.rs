@@ -2,8 +2,11 @@
 
 use sqlx::Row;
 
-use crate::{ChannelKind, Result, Store, UNREAD_COUNT_CAP};
+use crate::events::{Appended, UserEventKind};
+use crate::{ChannelKind, Dispatch, Result, Store, UNREAD_COUNT_CAP};
 use madang_domain::Id;
+
+const UNREAD_COUNT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE channel_id = $1 AND id > $2 LIMIT $3) unread";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadStateRow {
@@ -14,25 +17,50 @@ pub struct ReadStateRow {
 }
 
 impl Store {
-    /// Moves the user's read marker in the channel forward to `message_id` (never back).
+    /// Moves the user's read marker in the channel forward to `message_id` (never back);
+    /// the user's other sessions hear of it through `updated`.
     pub async fn ack(
         &self,
         user_id: i64,
         channel_id: i64,
         message_id: i64,
+        now: i64,
+        updated: impl FnOnce(&ReadStateRow) -> Dispatch,
     ) -> Result<ReadStateRow> {
         let mut tx = self.begin().await?;
         advance_read_state(&mut tx, user_id, channel_id, message_id).await?;
-        tx.commit().await?;
         let last_read: i64 = sqlx::query(
             "SELECT last_read_message_id FROM read_states WHERE user_id = $1 AND channel_id = $2",
         )
         .bind(user_id)
         .bind(channel_id)
-        .fetch_one(&self.read)
+        .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        self.read_state(channel_id, last_read).await
+        let unread_count: i64 = sqlx::query(UNREAD_COUNT)
+            .bind(channel_id)
+            .bind(last_read)
+            .bind(UNREAD_COUNT_CAP)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let state = ReadStateRow {
+            channel_id,
+            last_read_message_id: last_read,
+            unread_count,
+        };
+        let mut events = Appended::default();
+        events
+            .user(
+                &mut tx,
+                user_id,
+                UserEventKind::Dispatch(updated(&state)),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        events.publish(self);
+        Ok(state)
     }
 
     /// The user's read state in every text channel of every guild they are in.
@@ -62,15 +90,13 @@ impl Store {
     }
 
     async fn read_state(&self, channel_id: i64, last_read_message_id: i64) -> Result<ReadStateRow> {
-        let unread_count: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE channel_id = $1 AND id > $2 LIMIT $3) unread",
-        )
-        .bind(channel_id)
-        .bind(last_read_message_id)
-        .bind(UNREAD_COUNT_CAP)
-        .fetch_one(&self.read)
-        .await?
-        .try_get(0)?;
+        let unread_count: i64 = sqlx::query(UNREAD_COUNT)
+            .bind(channel_id)
+            .bind(last_read_message_id)
+            .bind(UNREAD_COUNT_CAP)
+            .fetch_one(&self.read)
+            .await?
+            .try_get(0)?;
         Ok(ReadStateRow {
             channel_id,
             last_read_message_id,

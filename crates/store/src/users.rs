@@ -2,7 +2,10 @@
 
 use sqlx::FromRow;
 
-use crate::{Result, Store, StoreError, is_unique_violation};
+use crate::events::{Appended, UserEventKind};
+use crate::members::select_member;
+use crate::{Dispatch, MemberRow, Result, Store, StoreError, is_unique_violation};
+use sqlx::Row;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
@@ -97,15 +100,21 @@ impl Store {
     }
 
     /// Changes the given fields; `None` leaves a field as it is. `display_name` of
-    /// `Some(None)` clears it.
+    /// `Some(None)` clears it. The user hears of it through `updated`; when the name people
+    /// see changed, every guild they are in hears through `member_updated`.
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_user(
         &self,
         id: i64,
         username: Option<&str>,
         display_name: Option<Option<&str>>,
         password_hash: Option<&str>,
+        now: i64,
+        updated: impl FnOnce(&UserRow) -> Dispatch,
+        member_updated: impl Fn(&MemberRow) -> Dispatch,
     ) -> Result<UserRow> {
-        let updated = sqlx::query_as::<_, UserRow>(
+        let mut tx = self.begin().await?;
+        let written = sqlx::query_as::<_, UserRow>(
             "UPDATE users SET
                 username = COALESCE($1, username),
                 display_name = CASE WHEN $2 = 1 THEN $3 ELSE display_name END,
@@ -118,12 +127,36 @@ impl Store {
         .bind(display_name.flatten())
         .bind(password_hash)
         .bind(id)
-        .fetch_one(&self.write)
+        .fetch_one(&mut *tx)
         .await;
-        match updated {
-            Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict("username")),
-            other => Ok(other?),
+        let user = match written {
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::Conflict("username"));
+            }
+            other => other?,
+        };
+        let mut events = Appended::default();
+        events
+            .user(&mut tx, id, UserEventKind::Dispatch(updated(&user)), now)
+            .await?;
+        if username.is_some() || display_name.is_some() {
+            let guilds = sqlx::query(
+                "SELECT guild_id FROM guild_members WHERE user_id = $1 ORDER BY guild_id",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in guilds {
+                let guild_id: i64 = row.try_get(0)?;
+                let member = select_member(&mut tx, guild_id, id).await?;
+                events
+                    .guild_dispatch(&mut tx, guild_id, member_updated(&member), now)
+                    .await?;
+            }
         }
+        tx.commit().await?;
+        events.publish(self);
+        Ok(user)
     }
 
     /// Makes the user with this e-mail a system admin; false when there is no such user.

@@ -4,8 +4,9 @@
 use madang_domain::{GuildRole, IdGenerator};
 use madang_store::testing::{TestBackend, fresh_database_url};
 use madang_store::{
-    ChannelKind, ChannelRow, InviteAcceptance, InviteRow, MessagesPage, NewMessage, NewUser,
-    RefreshOutcome, Store, StoreError, UNREAD_COUNT_CAP, on_both_backends,
+    ChannelKind, ChannelRow, Dispatch, EventSource, InviteAcceptance, InviteRow, LoggedEvent,
+    MemberJoin, MemberRemoval, MessagesPage, NewMessage, NewUser, RefreshOutcome, Store,
+    StoreError, UNREAD_COUNT_CAP, on_both_backends,
 };
 
 /// A store on a fresh database, and the directory its SQLite file lives in.
@@ -16,6 +17,25 @@ struct Fixture {
 }
 
 const NOW: i64 = 1_800_000_000_000;
+
+/// The dispatch every change here logs; the gateway's payloads are tested with the gateway.
+fn dispatch<T: ?Sized>(_: &T) -> Dispatch {
+    Dispatch::new("TEST_EVENT", "{}")
+}
+
+fn join<A: ?Sized, B: ?Sized, C: ?Sized>(_: &A, _: &B, _: &C) -> MemberJoin {
+    MemberJoin {
+        for_members: dispatch(&()),
+        for_joiner: dispatch(&()),
+    }
+}
+
+fn removal<T: ?Sized>(_: &T) -> MemberRemoval {
+    MemberRemoval {
+        for_members: dispatch(&()),
+        for_removed: dispatch(&()),
+    }
+}
 
 async fn fixture(backend: TestBackend) -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +90,14 @@ impl Fixture {
             created_at: NOW,
         };
         self.store
-            .create_guild(guild, "Guild", owner, std::slice::from_ref(&channel), NOW)
+            .create_guild(
+                guild,
+                "Guild",
+                owner,
+                std::slice::from_ref(&channel),
+                NOW,
+                join,
+            )
             .await
             .unwrap();
         (guild, channel.id)
@@ -79,16 +106,20 @@ impl Fixture {
     async fn invite(&self, guild: i64, creator: i64, max_uses: Option<i32>) -> String {
         let code = format!("code{}", self.id());
         self.store
-            .create_invite(&InviteRow {
-                code: code.clone(),
-                guild_id: guild,
-                creator_id: creator,
-                max_uses,
-                uses: 0,
-                expires_at: None,
-                revoked_at: None,
-                created_at: NOW,
-            })
+            .create_invite(
+                &InviteRow {
+                    code: code.clone(),
+                    guild_id: guild,
+                    creator_id: creator,
+                    max_uses,
+                    uses: 0,
+                    expires_at: None,
+                    revoked_at: None,
+                    created_at: NOW,
+                },
+                dispatch(&()),
+                0,
+            )
             .await
             .unwrap();
         code
@@ -103,15 +134,19 @@ impl Fixture {
     ) -> (i64, bool) {
         let (row, created) = self
             .store
-            .create_message(NewMessage {
-                id: self.id(),
-                channel_id: channel,
-                guild_id: guild,
-                author_id: author,
-                content: "hi",
-                nonce,
-                reply_to: None,
-            })
+            .create_message(
+                NewMessage {
+                    id: self.id(),
+                    channel_id: channel,
+                    guild_id: guild,
+                    author_id: author,
+                    content: "hi",
+                    nonce,
+                    reply_to: None,
+                },
+                NOW,
+                dispatch,
+            )
             .await
             .unwrap();
         (row.id, created)
@@ -141,18 +176,20 @@ async fn unique_values_conflict_by_name(backend: TestBackend) {
     ));
     let lee = f.user("lee").await;
     assert!(matches!(
-        f.store.update_user(lee, Some("kim"), None, None).await,
+        f.store
+            .update_user(lee, Some("kim"), None, None, NOW, dispatch, dispatch)
+            .await,
         Err(StoreError::Conflict("username"))
     ));
     let renamed = f
         .store
-        .update_user(lee, None, Some(Some("이")), None)
+        .update_user(lee, None, Some(Some("이")), None, NOW, dispatch, dispatch)
         .await
         .unwrap();
     assert_eq!(renamed.display_name.as_deref(), Some("이"));
     assert_eq!(
         f.store
-            .update_user(lee, None, Some(None), None)
+            .update_user(lee, None, Some(None), None, NOW, dispatch, dispatch)
             .await
             .unwrap()
             .display_name,
@@ -167,7 +204,7 @@ async fn one_nonce_one_message_even_under_races(backend: TestBackend) {
     let owner = f.user("owner").await;
     let (guild, channel) = f.guild(owner).await;
     let sends = (0..10).map(|_| f.message(guild, channel, owner, Some("same")));
-    let results = futures::future::join_all(sends).await;
+    let results = futures_util::future::join_all(sends).await;
     assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
     assert!(results.iter().all(|(id, _)| *id == results[0].0));
     let page = f
@@ -200,10 +237,10 @@ async fn an_invite_is_used_no_more_than_allowed_under_races(backend: TestBackend
     for i in 0..6 {
         joiners.push(f.user(&format!("joiner{i}")).await);
     }
-    let outcomes = futures::future::join_all(
+    let outcomes = futures_util::future::join_all(
         joiners
             .iter()
-            .map(|user| f.store.accept_invite(&code, *user, NOW)),
+            .map(|user| f.store.accept_invite(&code, *user, NOW, join)),
     )
     .await;
     let joined = outcomes
@@ -313,7 +350,10 @@ async fn read_markers_move_forward_and_counts_are_capped(backend: TestBackend) {
     let reader = f.user("reader").await;
     let (guild, channel) = f.guild(owner).await;
     let code = f.invite(guild, owner, None).await;
-    f.store.accept_invite(&code, reader, NOW - 1).await.unwrap();
+    f.store
+        .accept_invite(&code, reader, NOW - 1, join)
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for _ in 0..(UNREAD_COUNT_CAP + 5) {
         ids.push(f.message(guild, channel, owner, None).await.0);
@@ -330,13 +370,17 @@ async fn read_markers_move_forward_and_counts_are_capped(backend: TestBackend) {
     let middle = ids[ids.len() - 3];
     assert_eq!(
         f.store
-            .ack(reader, channel, middle)
+            .ack(reader, channel, middle, NOW, dispatch)
             .await
             .unwrap()
             .unread_count,
         2
     );
-    let state = f.store.ack(reader, channel, ids[0]).await.unwrap();
+    let state = f
+        .store
+        .ack(reader, channel, ids[0], NOW, dispatch)
+        .await
+        .unwrap();
     assert_eq!(
         (state.last_read_message_id, state.unread_count),
         (middle, 2),
@@ -352,7 +396,10 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
     let member = f.user("member").await;
     let (guild, channel) = f.guild(owner).await;
     let code = f.invite(guild, owner, None).await;
-    f.store.accept_invite(&code, member, NOW).await.unwrap();
+    f.store
+        .accept_invite(&code, member, NOW, join)
+        .await
+        .unwrap();
     let category = ChannelRow {
         id: f.id(),
         guild_id: guild,
@@ -363,7 +410,10 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
         position: 1,
         created_at: NOW,
     };
-    f.store.create_channel(&category).await.unwrap();
+    f.store
+        .create_channel(&category, NOW, dispatch(&()))
+        .await
+        .unwrap();
     let child = ChannelRow {
         id: f.id(),
         parent_id: Some(category.id),
@@ -371,17 +421,30 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
         name: "v".into(),
         ..category.clone()
     };
-    f.store.create_channel(&child).await.unwrap();
+    f.store
+        .create_channel(&child, NOW, dispatch(&()))
+        .await
+        .unwrap();
     let (message, _) = f.message(guild, channel, member, None).await;
-    f.store.ack(member, channel, message).await.unwrap();
+    f.store
+        .ack(member, channel, message, NOW, dispatch)
+        .await
+        .unwrap();
 
-    f.store.delete_channel(category.id).await.unwrap();
+    f.store
+        .delete_channel(&category, NOW, dispatch(&()), dispatch)
+        .await
+        .unwrap();
     assert_eq!(
         f.store.channel(child.id).await.unwrap().unwrap().parent_id,
         None
     );
 
-    f.store.delete_channel(channel).await.unwrap();
+    let general = f.store.channel(channel).await.unwrap().unwrap();
+    f.store
+        .delete_channel(&general, NOW, dispatch(&()), dispatch)
+        .await
+        .unwrap();
     assert!(f.store.message(channel, message).await.unwrap().is_none());
     assert!(
         f.store
@@ -392,7 +455,15 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
     );
 
     f.store
-        .ban(guild, member, Some("spam"), owner, NOW)
+        .ban(
+            guild,
+            member,
+            Some("spam"),
+            owner,
+            NOW,
+            |b| (dispatch(b), 0),
+            removal,
+        )
         .await
         .unwrap();
     assert!(
@@ -400,11 +471,17 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
         "a ban removes the member"
     );
     assert_eq!(
-        f.store.accept_invite(&code, member, NOW).await.unwrap(),
+        f.store
+            .accept_invite(&code, member, NOW, join)
+            .await
+            .unwrap(),
         InviteAcceptance::Banned
     );
 
-    f.store.delete_guild(guild).await.unwrap();
+    f.store
+        .delete_guild(guild, NOW, dispatch(&()))
+        .await
+        .unwrap();
     assert!(f.store.guild(guild).await.unwrap().is_none());
     assert!(f.store.channel(child.id).await.unwrap().is_none());
     assert!(f.store.invite(&code).await.unwrap().is_none());
@@ -420,8 +497,11 @@ async fn ownership_transfer_swaps_roles(backend: TestBackend) {
     let heir = f.user("heir").await;
     let (guild, _) = f.guild(owner).await;
     let code = f.invite(guild, owner, None).await;
-    f.store.accept_invite(&code, heir, NOW).await.unwrap();
-    f.store.transfer_ownership(guild, heir).await.unwrap();
+    f.store.accept_invite(&code, heir, NOW, join).await.unwrap();
+    f.store
+        .transfer_ownership(guild, heir, NOW, dispatch, dispatch)
+        .await
+        .unwrap();
     assert_eq!(f.store.guild(guild).await.unwrap().unwrap().owner_id, heir);
     assert_eq!(
         f.store.member(guild, heir).await.unwrap().unwrap().role,
@@ -443,15 +523,19 @@ async fn large_ids_and_text_round_trip(backend: TestBackend) {
     let id = i64::MAX - 7;
     let (row, _) = f
         .store
-        .create_message(NewMessage {
-            id,
-            channel_id: channel,
-            guild_id: guild,
-            author_id: owner,
-            content,
-            nonce: Some("n"),
-            reply_to: Some(id - 1),
-        })
+        .create_message(
+            NewMessage {
+                id,
+                channel_id: channel,
+                guild_id: guild,
+                author_id: owner,
+                content,
+                nonce: Some("n"),
+                reply_to: Some(id - 1),
+            },
+            NOW,
+            dispatch,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -468,7 +552,39 @@ async fn large_ids_and_text_round_trip(backend: TestBackend) {
     );
 }
 
+/// The gateway's ordering rests on this: concurrent writers to one guild get a gap-free
+/// sequence, and the log holds exactly the committed changes in that order.
+async fn a_guilds_event_log_is_gap_free_under_concurrent_writers(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let before = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    let sends = (0..20).map(|_| f.message(guild, channel, owner, None));
+    let sent: Vec<i64> = futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let last = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    assert_eq!(last - before, 20);
+    let events = f
+        .store
+        .events(EventSource::Guild(guild), before, last)
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = events.iter().map(LoggedEvent::seq).collect();
+    assert_eq!(
+        seqs,
+        ((before + 1)..=last).collect::<Vec<_>>(),
+        "no gaps, in order"
+    );
+    assert_eq!(events.len(), sent.len());
+}
+
 on_both_backends!(
+    a_guilds_event_log_is_gap_free_under_concurrent_writers,
     unique_values_conflict_by_name,
     one_nonce_one_message_even_under_races,
     an_invite_is_used_no_more_than_allowed_under_races,

@@ -468,6 +468,10 @@ export interface components {
             position: number;
             topic?: string | null;
         };
+        ChannelDeleted: {
+            guild_id: components["schemas"]["Id"];
+            id: components["schemas"]["Id"];
+        };
         /** @enum {string} */
         ChannelKind: "text" | "voice" | "category";
         /** @description One entry of a reorder: the channel's new position and category (`null`: none). */
@@ -476,6 +480,33 @@ export interface components {
             parent_id?: components["schemas"]["Id"] | null;
             /** Format: int64 */
             position: number;
+        };
+        /** @description A frame the client sends. */
+        ClientFrame: {
+            /** @description Keeps the session alive; send every `heartbeat_interval_ms`. */
+            d: components["schemas"]["Heartbeat"];
+            /** @enum {string} */
+            op: "heartbeat";
+        } | {
+            /** @description Starts a new session. */
+            d: components["schemas"]["Identify"];
+            /** @enum {string} */
+            op: "identify";
+        } | {
+            /** @description Continues a session, replaying what was missed. */
+            d: components["schemas"]["Resume"];
+            /** @enum {string} */
+            op: "resume";
+        } | {
+            /** @description Shows that the user is typing in a channel (for about 10 seconds). */
+            d: components["schemas"]["TypingRequest"];
+            /** @enum {string} */
+            op: "typing";
+        } | {
+            /** @description Sets the user's status. */
+            d: components["schemas"]["PresenceUpdateRequest"];
+            /** @enum {string} */
+            op: "presence_update";
         };
         CreateBan: {
             /** @description Up to 512 characters. */
@@ -527,6 +558,25 @@ export interface components {
             system_role: components["schemas"]["SystemRole"];
             username: string;
         };
+        /**
+         * @description `{"op": "dispatch", "t": ..., "s": ..., "d": ...}`. `s` counts the session's replayable
+         *     dispatches, 1, 2, 3 … with no gaps; it is `null` on READY, RESUMED, PRESENCE_UPDATE and
+         *     TYPING_START, which are never replayed.
+         */
+        DispatchFrame: {
+            /** @description The payload; its shape depends on `t` (see [`DispatchType`]). */
+            d: Record<string, never>;
+            /** @description Always `dispatch`. */
+            op: string;
+            /** Format: int64 */
+            s?: number | null;
+            t: components["schemas"]["DispatchType"];
+        };
+        /**
+         * @description What a dispatch announces, and the payload it carries.
+         * @enum {string}
+         */
+        DispatchType: "READY" | "RESUMED" | "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE" | "CHANNEL_DELETE" | "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" | "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" | "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" | "INVITE_CREATE" | "INVITE_DELETE" | "USER_UPDATE" | "READ_STATE_UPDATE" | "PRESENCE_UPDATE" | "TYPING_START";
         /** @description Every error answers with this body and an HTTP status that matches its code. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -541,6 +591,18 @@ export interface components {
             /** @description A human-readable explanation in English; clients translate by `code`. */
             message: string;
         };
+        /** @description A guild with what a member needs to show it. */
+        GatewayGuild: components["schemas"]["Guild"] & {
+            /** @description In display order. */
+            channels: components["schemas"]["Channel"][];
+            /**
+             * @description Members who are not offline (in READY; empty in GUILD_CREATE, where PRESENCE_UPDATE
+             *     dispatches follow as people change status).
+             */
+            presences: components["schemas"]["PresenceUpdate"][];
+            /** @description Your role in the guild. */
+            role: components["schemas"]["MemberRole"];
+        };
         Guild: {
             created_at: components["schemas"]["Timestamp"];
             id: components["schemas"]["Id"];
@@ -548,6 +610,25 @@ export interface components {
             member_count: number;
             name: string;
             owner_id: components["schemas"]["Id"];
+        };
+        GuildBan: {
+            ban: components["schemas"]["Ban"];
+            guild_id: components["schemas"]["Id"];
+        };
+        GuildBanRemoved: {
+            guild_id: components["schemas"]["Id"];
+            user_id: components["schemas"]["Id"];
+        };
+        GuildDeleted: {
+            id: components["schemas"]["Id"];
+        };
+        GuildMember: {
+            guild_id: components["schemas"]["Id"];
+            member: components["schemas"]["Member"];
+        };
+        GuildMemberRemoved: {
+            guild_id: components["schemas"]["Id"];
+            user: components["schemas"]["User"];
         };
         GuildPreview: {
             id: components["schemas"]["Id"];
@@ -559,11 +640,30 @@ export interface components {
             /** @description `ok` when serving; readiness also checks the database. */
             status: string;
         };
+        Heartbeat: {
+            /**
+             * Format: int64
+             * @description The last `s` received, if any.
+             */
+            seq?: number | null;
+        };
+        Hello: {
+            /** Format: int64 */
+            heartbeat_interval_ms: number;
+        };
         /**
          * @description A 64-bit id as a decimal string; ids sort by creation time.
          * @example 81064953856000000
          */
         Id: string;
+        Identify: {
+            status?: components["schemas"]["PresenceStatus"] | null;
+            /** @description An access token, as for `Authorization: Bearer`. */
+            token: string;
+        };
+        InvalidSession: {
+            resumable: boolean;
+        };
         Invite: {
             /** @description The secret part of the invite link. */
             code: string;
@@ -578,6 +678,10 @@ export interface components {
             max_uses?: number | null;
             /** Format: int32 */
             uses: number;
+        };
+        InviteDeleted: {
+            code: string;
+            guild_id: components["schemas"]["Id"];
         };
         /** @description What anyone holding an invite link may see before joining. */
         InvitePreview: {
@@ -611,6 +715,24 @@ export interface components {
             nonce?: string | null;
             reply_to?: components["schemas"]["Id"] | null;
         };
+        MessageDeleted: {
+            channel_id: components["schemas"]["Id"];
+            guild_id: components["schemas"]["Id"];
+            id: components["schemas"]["Id"];
+        };
+        /**
+         * @description A status a user may choose. `invisible` appears as `offline` to everyone else.
+         * @enum {string}
+         */
+        PresenceStatus: "online" | "idle" | "dnd" | "invisible" | "offline";
+        /** @description A user's status as others see it (`invisible` shows as `offline`). */
+        PresenceUpdate: {
+            status: components["schemas"]["PresenceStatus"];
+            user_id: components["schemas"]["Id"];
+        };
+        PresenceUpdateRequest: {
+            status: components["schemas"]["PresenceStatus"];
+        };
         ReadState: {
             channel_id: components["schemas"]["Id"];
             /** @description The newest message the user has read; ids are ordered, so anything greater is unread. */
@@ -621,6 +743,14 @@ export interface components {
              */
             unread_count: number;
         };
+        /** @description The first dispatch of a session. */
+        Ready: {
+            guilds: components["schemas"]["GatewayGuild"][];
+            read_states: components["schemas"]["ReadState"][];
+            /** @description Keep it to resume. */
+            session_id: components["schemas"]["Id"];
+            user: components["schemas"]["CurrentUser"];
+        };
         RegisterRequest: {
             display_name?: string | null;
             email: string;
@@ -629,6 +759,33 @@ export interface components {
             /** @description 2–32 characters of `a-z 0-9 _ .` */
             username: string;
         };
+        Resume: {
+            /**
+             * Format: int64
+             * @description The last `s` received.
+             */
+            seq: number;
+            session_id: components["schemas"]["Id"];
+            token: string;
+        };
+        /** @description A frame the server sends. Dispatches are written with `t` and `s`; see [`DispatchFrame`]. */
+        ServerFrame: {
+            /** @description First frame of every connection. */
+            d: components["schemas"]["Hello"];
+            /** @enum {string} */
+            op: "hello";
+        } | {
+            /** @enum {string} */
+            op: "heartbeat_ack";
+        } | {
+            /** @description The session cannot be resumed: identify again and refetch state over REST. */
+            d: components["schemas"]["InvalidSession"];
+            /** @enum {string} */
+            op: "invalid_session";
+        } | {
+            /** @enum {string} */
+            op: "reconnect";
+        };
         /** @enum {string} */
         SystemRole: "user" | "admin";
         /**
@@ -636,6 +793,15 @@ export interface components {
          * @example 2026-11-25T09:30:00.123Z
          */
         Timestamp: string;
+        TypingRequest: {
+            channel_id: components["schemas"]["Id"];
+        };
+        TypingStart: {
+            channel_id: components["schemas"]["Id"];
+            guild_id: components["schemas"]["Id"];
+            timestamp: components["schemas"]["Timestamp"];
+            user_id: components["schemas"]["Id"];
+        };
         UpdateChannel: {
             name?: string | null;
             parent_id?: components["schemas"]["Id"] | null;

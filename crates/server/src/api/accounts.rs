@@ -14,13 +14,14 @@ use madang_protocol::rest::{
 };
 use madang_store::{NewUser, RefreshOutcome, UserRow};
 
-use super::views;
+use super::{dispatches, views};
 use crate::auth::{
     RefreshToken, Session, client_ip, refresh_cookie, refresh_token_from_cookies, removal_cookie,
     require_same_origin,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Json;
+use crate::gateway::SessionRevocation;
 use crate::state::{AppState, now_ms};
 
 /// Starts a login session for `user`: a refresh token in its cookie, an access token in the
@@ -210,6 +211,11 @@ pub async fn refresh(
                 session_id,
                 "refresh token reused: login session revoked"
             );
+            // The thief may hold an access token of any of the user's logins.
+            state.gateway.revoke(SessionRevocation::User {
+                user_id,
+                except_login: None,
+            });
             Ok(refused())
         }
         RefreshOutcome::Invalid => Ok(refused()),
@@ -230,6 +236,10 @@ pub async fn logout(
         .store
         .revoke_login_session(session.session_id.0, now_ms())
         .await?;
+    state.gateway.revoke(SessionRevocation::Login {
+        user_id: session.user_id.0,
+        login_session_id: session.session_id.0,
+    });
     Ok((
         StatusCode::NO_CONTENT,
         [(SET_COOKIE, removal_cookie(state.config.served_over_https()))],
@@ -305,6 +315,9 @@ pub async fn update_me(
                 .as_ref()
                 .map(|name| name.as_ref().map(DisplayName::as_str)),
             new_password_hash.as_deref(),
+            now_ms(),
+            dispatches::user_updated,
+            dispatches::member_updated,
         )
         .await?;
     if new_password_hash.is_some() {
@@ -312,6 +325,10 @@ pub async fn update_me(
             .store
             .revoke_other_login_sessions(session.user_id.0, session.session_id.0, now_ms())
             .await?;
+        state.gateway.revoke(SessionRevocation::User {
+            user_id: session.user_id.0,
+            except_login: Some(session.session_id.0),
+        });
     }
     Ok(Json(views::current_user(&user)))
 }

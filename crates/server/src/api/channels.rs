@@ -10,11 +10,11 @@ use madang_store::ChannelUpdate;
 
 use super::access::channel_access;
 use super::guilds::check_parent;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
-use crate::state::AppState;
+use crate::state::{AppState, now_ms};
 
 /// Rename a channel, set its topic, move it (admins).
 #[utoipa::path(patch, path = "/api/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
@@ -63,7 +63,7 @@ pub async fn update_channel(
     };
     let updated = state
         .store
-        .update_channel(channel_id.0, &update)
+        .update_channel(channel_id.0, &update, now_ms(), dispatches::channel_updated)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     Ok(Json(views::channel(&updated)))
@@ -79,8 +79,16 @@ pub async fn delete_channel(
     session: Session,
     Path(channel_id): Path<Id>,
 ) -> ApiResult<StatusCode> {
-    let (_, access) = channel_access(&state, &session, channel_id).await?;
+    let (channel, access) = channel_access(&state, &session, channel_id).await?;
     access.require(Permissions::MANAGE_CHANNELS)?;
-    state.store.delete_channel(channel_id.0).await?;
+    state
+        .store
+        .delete_channel(
+            &channel,
+            now_ms(),
+            dispatches::channel_deleted(&channel),
+            dispatches::channel_updated,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

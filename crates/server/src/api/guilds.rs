@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{self, ChannelName, ChannelTopic, GuildName};
 use madang_protocol::Id;
+use madang_protocol::gateway::DispatchType;
 use madang_protocol::rest::{
     Channel, ChannelKind, ChannelPosition, CreateChannel, CreateGuild, ErrorBody, Guild,
     UpdateGuild,
@@ -14,7 +15,7 @@ use madang_protocol::rest::{
 use madang_store::{ChannelPlacement, ChannelRow};
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
@@ -47,7 +48,14 @@ pub async fn create_guild(
     ];
     let guild = state
         .store
-        .create_guild(guild_id.0, name.as_str(), session.user_id.0, &channels, now)
+        .create_guild(
+            guild_id.0,
+            name.as_str(),
+            session.user_id.0,
+            &channels,
+            now,
+            dispatches::member_joined,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(views::guild(&guild))))
 }
@@ -92,12 +100,26 @@ pub async fn update_guild(
         }
     }
     if let Some(name) = &name {
-        state.store.rename_guild(guild_id.0, name.as_str()).await?;
+        state
+            .store
+            .rename_guild(
+                guild_id.0,
+                name.as_str(),
+                now_ms(),
+                dispatches::guild_updated,
+            )
+            .await?;
     }
     if let Some(new_owner) = request.owner_id.filter(|owner| *owner != session.user_id) {
         state
             .store
-            .transfer_ownership(guild_id.0, new_owner.0)
+            .transfer_ownership(
+                guild_id.0,
+                new_owner.0,
+                now_ms(),
+                dispatches::member_updated,
+                dispatches::guild_updated,
+            )
             .await?;
     }
     let guild = state
@@ -120,7 +142,10 @@ pub async fn delete_guild(
     guild_access(&state, &session, guild_id)
         .await?
         .require(Permissions::OWN_GUILD)?;
-    state.store.delete_guild(guild_id.0).await?;
+    state
+        .store
+        .delete_guild(guild_id.0, now_ms(), dispatches::guild_deleted(guild_id.0))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,7 +230,14 @@ pub async fn create_channel(
         position,
         created_at: now_ms(),
     };
-    state.store.create_channel(&channel).await?;
+    state
+        .store
+        .create_channel(
+            &channel,
+            now_ms(),
+            dispatches::channel_event(DispatchType::ChannelCreate, &channel),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(views::channel(&channel))))
 }
 
@@ -250,7 +282,15 @@ pub async fn reorder_channels(
             parent_id: entry.parent_id.map(|id| id.0),
         });
     }
-    state.store.place_channels(guild_id.0, &placements).await?;
+    state
+        .store
+        .place_channels(
+            guild_id.0,
+            &placements,
+            now_ms(),
+            dispatches::channel_updated,
+        )
+        .await?;
     let channels = state.store.channels_of_guild(guild_id.0).await?;
     Ok(Json(channels.iter().map(views::channel).collect()))
 }

@@ -15,7 +15,7 @@ use madang_protocol::{Id, Timestamp};
 use madang_store::{InviteAcceptance, InviteRow};
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::{Session, client_ip};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
@@ -112,7 +112,14 @@ pub async fn create_invite(
         revoked_at: None,
         created_at: now,
     };
-    state.store.create_invite(&invite).await?;
+    state
+        .store
+        .create_invite(
+            &invite,
+            dispatches::invite_created(&invite),
+            dispatches::INVITE_AUDIENCE.bits(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(views::invite(&invite))))
 }
 
@@ -185,7 +192,12 @@ pub async fn accept_invite(
     let code = invite_code(&code)?;
     let (status, guild_id) = match state
         .store
-        .accept_invite(code.as_str(), session.user_id.0, now_ms())
+        .accept_invite(
+            code.as_str(),
+            session.user_id.0,
+            now_ms(),
+            dispatches::member_joined,
+        )
         .await?
     {
         InviteAcceptance::Joined { guild_id } => (StatusCode::CREATED, guild_id),
@@ -245,6 +257,14 @@ pub async fn revoke_invite(
     if invite.creator_id != session.user_id.0 {
         access.require(Permissions::MANAGE_GUILD)?;
     }
-    state.store.revoke_invite(code.as_str(), now_ms()).await?;
+    state
+        .store
+        .revoke_invite(
+            &invite,
+            now_ms(),
+            dispatches::invite_deleted(&invite),
+            dispatches::INVITE_AUDIENCE.bits(),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

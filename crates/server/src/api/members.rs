@@ -10,7 +10,7 @@ use madang_protocol::rest::{
 };
 
 use super::access::guild_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -73,7 +73,10 @@ pub async fn remove_member(
             ));
         }
     }
-    state.store.remove_member(guild_id.0, user_id.0).await?;
+    state
+        .store
+        .remove_member(guild_id.0, user_id.0, now_ms(), dispatches::member_removed)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,15 +112,16 @@ pub async fn update_member(
             "the owner's role changes only by transferring ownership",
         ));
     }
-    state
-        .store
-        .set_member_role(guild_id.0, user_id.0, role)
-        .await?;
     let updated = state
         .store
-        .member(guild_id.0, user_id.0)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member"))?;
+        .set_member_role(
+            guild_id.0,
+            user_id.0,
+            role,
+            now_ms(),
+            dispatches::member_updated,
+        )
+        .await?;
     Ok(Json(views::member(&updated)))
 }
 
@@ -204,6 +208,8 @@ pub async fn create_ban(
             reason.as_ref().map(BanReason::as_str),
             session.user_id.0,
             now_ms(),
+            dispatches::ban_added,
+            dispatches::member_removed,
         )
         .await?;
     let ban = state
@@ -226,7 +232,18 @@ pub async fn delete_ban(
     guild_access(&state, &session, guild_id)
         .await?
         .require(Permissions::BAN_MEMBERS)?;
-    if !state.store.unban(guild_id.0, user_id.0).await? {
+    let unbanned = dispatches::ban_removed(guild_id, user_id);
+    if !state
+        .store
+        .unban(
+            guild_id.0,
+            user_id.0,
+            now_ms(),
+            unbanned,
+            dispatches::BAN_AUDIENCE.bits(),
+        )
+        .await?
+    {
         return Err(ApiError::not_found("ban"));
     }
     Ok(StatusCode::NO_CONTENT)

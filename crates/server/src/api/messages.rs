@@ -5,13 +5,14 @@ use axum::http::StatusCode;
 use madang_domain::Permissions;
 use madang_domain::validate::{MessageContent, Nonce};
 use madang_protocol::Id;
+use madang_protocol::gateway::DispatchType;
 use madang_protocol::rest::{
     AckRequest, CreateMessage, ErrorBody, Message, MessagesQuery, ReadState, UpdateMessage,
 };
 use madang_store::{ChannelKind, ChannelRow, MessagesPage, NewMessage};
 
 use super::access::channel_access;
-use super::views;
+use super::{dispatches, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -87,15 +88,19 @@ pub async fn create_message(
     }
     let (message, created) = state
         .store
-        .create_message(NewMessage {
-            id: state.next_id().0,
-            channel_id: channel_id.0,
-            guild_id: channel.guild_id,
-            author_id: session.user_id.0,
-            content: content.as_str(),
-            nonce: nonce.as_ref().map(Nonce::as_str),
-            reply_to: request.reply_to.map(|id| id.0),
-        })
+        .create_message(
+            NewMessage {
+                id: state.next_id().0,
+                channel_id: channel_id.0,
+                guild_id: channel.guild_id,
+                author_id: session.user_id.0,
+                content: content.as_str(),
+                nonce: nonce.as_ref().map(Nonce::as_str),
+                reply_to: request.reply_to.map(|id| id.0),
+            },
+            now_ms(),
+            |row| dispatches::message_event(DispatchType::MessageCreate, row),
+        )
         .await?;
     let status = if created {
         StatusCode::CREATED
@@ -145,7 +150,9 @@ pub async fn update_message(
     let content = MessageContent::parse(&request.content)?;
     let edited = state
         .store
-        .edit_message(message_id.0, content.as_str(), now_ms())
+        .edit_message(message_id.0, content.as_str(), now_ms(), |row| {
+            dispatches::message_event(DispatchType::MessageUpdate, row)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("message"))?;
     Ok(Json(views::message(&edited)))
@@ -169,7 +176,10 @@ pub async fn delete_message(
     if message.author_id != session.user_id.0 {
         access.require(Permissions::MANAGE_MESSAGES)?;
     }
-    state.store.delete_message(message_id.0).await?;
+    state
+        .store
+        .delete_message(&message, now_ms(), dispatches::message_deleted(&message))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -192,7 +202,13 @@ pub async fn ack(
         .ok_or_else(|| ApiError::not_found("message"))?;
     let read_state = state
         .store
-        .ack(session.user_id.0, channel_id.0, request.message_id.0)
+        .ack(
+            session.user_id.0,
+            channel_id.0,
+            request.message_id.0,
+            now_ms(),
+            dispatches::read_state_updated,
+        )
         .await?;
     Ok(Json(views::read_state(&read_state)))
 }

@@ -5,17 +5,19 @@ mod access;
 mod accounts;
 mod admin;
 mod channels;
+mod dispatches;
 mod guilds;
 mod invites;
 mod members;
 mod messages;
-mod views;
+pub(crate) mod views;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
+use madang_protocol::gateway;
 use madang_protocol::rest::{ErrorBody, ErrorCode, Health};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -39,7 +41,25 @@ use crate::state::AppState;
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
-    components(schemas(ErrorCode)),
+    components(schemas(
+        ErrorCode,
+        gateway::ClientFrame,
+        gateway::ServerFrame,
+        gateway::DispatchFrame,
+        gateway::DispatchType,
+        gateway::Ready,
+        gateway::GatewayGuild,
+        gateway::MessageDeleted,
+        gateway::ChannelDeleted,
+        gateway::GuildDeleted,
+        gateway::GuildMember,
+        gateway::GuildMemberRemoved,
+        gateway::GuildBan,
+        gateway::GuildBanRemoved,
+        gateway::InviteDeleted,
+        gateway::PresenceUpdate,
+        gateway::TypingStart
+    )),
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "users", description = "The signed-in user"),
@@ -135,6 +155,7 @@ pub fn router(state: AppState) -> Router {
     ));
     api.merge(docs)
         .route("/metrics", get(crate::metrics::render))
+        .route("/gateway", get(crate::gateway::upgrade))
         .route("/api", any(|| async { ApiError::not_found("route") }))
         .route(
             "/api/{*rest}",

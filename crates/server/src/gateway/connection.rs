@@ -1,0 +1,575 @@
+//! One WebSocket connection: hello, then identify or resume, heartbeats, client ops, and
+//! writing the session's queue to the socket in batches (one flush per batch).
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
+use madang_protocol::Id;
+use madang_protocol::gateway::{
+    ClientFrame, DispatchType, GatewayGuild, Hello, Identify, InvalidSession,
+    MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_FRAMES_PER_WINDOW, PresenceStatus,
+    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, close_code,
+};
+use madang_store::{EventSource, SessionCheckpoint};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::TypingAnnouncement;
+use super::filter::SessionFilter;
+use super::frames::{DispatchFrame, server_frame, unsequenced};
+use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
+use super::sequencer::{Attachment, Closing, Command, Outbound};
+use crate::api::views;
+use crate::state::{AppState, now_ms};
+
+/// Frames written per flush.
+const WRITE_BATCH: usize = 256;
+
+/// Why the connection ends.
+enum End {
+    /// Close with this code.
+    Close(u16),
+    /// The socket is gone.
+    Gone,
+}
+
+impl From<axum::Error> for End {
+    fn from(_: axum::Error) -> End {
+        End::Gone
+    }
+}
+
+/// A session this connection carries, once identified or resumed.
+struct Attached {
+    session_id: i64,
+    generation: i64,
+    user_id: i64,
+    outbound: mpsc::Receiver<Outbound>,
+    closing: oneshot::Receiver<Closing>,
+}
+
+struct Connection {
+    state: AppState,
+    socket: WebSocket,
+    heartbeat_deadline: Instant,
+    window_started: Instant,
+    frames_in_window: u32,
+    session: Option<Attached>,
+}
+
+pub async fn run(socket: WebSocket, state: AppState) {
+    let interval = state.gateway.heartbeat_interval;
+    let mut connection = Connection {
+        state,
+        socket,
+        heartbeat_deadline: Instant::now() + interval.mul_f32(1.5),
+        window_started: Instant::now(),
+        frames_in_window: 0,
+        session: None,
+    };
+    let end = connection.serve().await;
+    if let End::Close(code) = end {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(""),
+        };
+        let _ = connection.socket.send(Message::Close(Some(frame))).await;
+    }
+    if let Some(session) = connection.session.take() {
+        let _ = connection
+            .state
+            .gateway
+            .commands
+            .send(Command::Detach {
+                session_id: session.session_id,
+                generation: session.generation,
+            })
+            .await;
+    }
+}
+
+impl Connection {
+    async fn serve(&mut self) -> End {
+        let hello = ServerFrame::Hello(Hello {
+            heartbeat_interval_ms: self.state.gateway.heartbeat_interval.as_millis() as u64,
+        });
+        if let Err(end) = self.send(server_frame(&hello)).await {
+            return end;
+        }
+        loop {
+            let result = match &mut self.session {
+                Some(session) => {
+                    let mut batch = Vec::new();
+                    tokio::select! {
+                        biased;
+                        closing = &mut session.closing => Err(match closing {
+                            Ok(Closing::Code(code)) => End::Close(code),
+                            Ok(Closing::Reconnect) => self.reconnect().await,
+                            Err(_) => End::Close(close_code::UNKNOWN_ERROR),
+                        }),
+                        received = self.socket.recv() => self.received(received).await,
+                        count = session.outbound.recv_many(&mut batch, WRITE_BATCH) => {
+                            if count == 0 { Err(End::Close(close_code::UNKNOWN_ERROR)) } else { self.write(batch).await }
+                        }
+                        _ = tokio::time::sleep_until(self.heartbeat_deadline) => Err(End::Close(close_code::SESSION_TIMED_OUT)),
+                    }
+                }
+                None => tokio::select! {
+                    received = self.socket.recv() => self.received(received).await,
+                    _ = tokio::time::sleep_until(self.heartbeat_deadline) => Err(End::Close(close_code::SESSION_TIMED_OUT)),
+                },
+            };
+            if let Err(end) = result {
+                return end;
+            }
+        }
+    }
+
+    async fn reconnect(&mut self) -> End {
+        match self.send(server_frame(&ServerFrame::Reconnect)).await {
+            Ok(()) => End::Close(close_code::UNKNOWN_ERROR),
+            Err(end) => end,
+        }
+    }
+
+    async fn send(&mut self, text: String) -> Result<(), End> {
+        Ok(self.socket.send(Message::Text(text.into())).await?)
+    }
+
+    /// Writes queued frames with one flush.
+    async fn write(&mut self, batch: Vec<Outbound>) -> Result<(), End> {
+        for outbound in batch {
+            let text = match outbound {
+                Outbound::Dispatch { seq, frame } => frame.with_seq(seq),
+                Outbound::Unsequenced(text) => text.to_string(),
+            };
+            self.socket.feed(Message::Text(text.into())).await?;
+        }
+        Ok(self.socket.flush().await?)
+    }
+
+    async fn received(
+        &mut self,
+        received: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), End> {
+        let text = match received {
+            None | Some(Err(_)) => return Err(End::Gone),
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => return Err(End::Close(close_code::DECODE_ERROR)),
+            Some(Ok(Message::Close(_))) => return Err(End::Gone),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Ok(()),
+        };
+        self.count_frame()?;
+        if text.len() > MAX_CLIENT_FRAME_BYTES {
+            return Err(End::Close(close_code::DECODE_ERROR));
+        }
+        let frame = decode(text.as_str())?;
+        match frame {
+            ClientFrame::Heartbeat(_) => {
+                self.heartbeat_deadline =
+                    Instant::now() + self.state.gateway.heartbeat_interval.mul_f32(1.5);
+                self.send(server_frame(&ServerFrame::HeartbeatAck)).await
+            }
+            ClientFrame::Identify(identify) => {
+                if self.session.is_some() {
+                    return Err(End::Close(close_code::ALREADY_IDENTIFIED));
+                }
+                self.identify(identify).await
+            }
+            ClientFrame::Resume(resume) => {
+                if self.session.is_some() {
+                    return Err(End::Close(close_code::ALREADY_IDENTIFIED));
+                }
+                self.resume(resume).await
+            }
+            ClientFrame::Typing(typing) => {
+                let user_id = self
+                    .session
+                    .as_ref()
+                    .ok_or(End::Close(close_code::NOT_IDENTIFIED))?
+                    .user_id;
+                self.typing(user_id, typing.channel_id).await
+            }
+            ClientFrame::PresenceUpdate(update) => {
+                let session_id = self
+                    .session
+                    .as_ref()
+                    .ok_or(End::Close(close_code::NOT_IDENTIFIED))?
+                    .session_id;
+                let status = if update.status == PresenceStatus::Offline {
+                    PresenceStatus::Invisible
+                } else {
+                    update.status
+                };
+                self.command(Command::SetStatus { session_id, status })
+                    .await
+            }
+        }
+    }
+
+    /// Counts a client frame against the rate limit.
+    fn count_frame(&mut self) -> Result<(), End> {
+        let now = Instant::now();
+        if now.duration_since(self.window_started) >= Duration::from_secs(RATE_LIMIT_WINDOW_SECONDS)
+        {
+            self.window_started = now;
+            self.frames_in_window = 0;
+        }
+        self.frames_in_window += 1;
+        if self.frames_in_window > MAX_CLIENT_FRAMES_PER_WINDOW {
+            return Err(End::Close(close_code::RATE_LIMITED));
+        }
+        Ok(())
+    }
+
+    async fn command(&mut self, command: Command) -> Result<(), End> {
+        self.state
+            .gateway
+            .commands
+            .send(command)
+            .await
+            .map_err(|_| End::Close(close_code::UNKNOWN_ERROR))
+    }
+
+    async fn position(&mut self) -> Result<i64, End> {
+        let (reply, position) = oneshot::channel();
+        self.command(Command::Position(reply)).await?;
+        position
+            .await
+            .map_err(|_| End::Close(close_code::UNKNOWN_ERROR))
+    }
+
+    /// The (user, login session) of a valid token whose login is live.
+    async fn authenticate(&mut self, token: &str) -> Result<(i64, i64), End> {
+        let (user_id, login) = self
+            .state
+            .tokens
+            .verify(token)
+            .ok_or(End::Close(close_code::AUTHENTICATION_FAILED))?;
+        match self.state.store.authenticate(login.0).await {
+            Ok(Some(user)) if user.user_id == user_id.0 => Ok((user_id.0, login.0)),
+            Ok(_) => Err(End::Close(close_code::AUTHENTICATION_FAILED)),
+            Err(error) => Err(store_failure(error)),
+        }
+    }
+
+    async fn identify(&mut self, identify: Identify) -> Result<(), End> {
+        let (user_id, login) = self.authenticate(&identify.token).await?;
+        let store = self.state.store.clone();
+        // The user's log position is read before the memberships, so a guild joined in
+        // between is found by its join marker during the catch-up.
+        let user_after = store
+            .last_seq(EventSource::User(user_id))
+            .await
+            .map_err(store_failure)?;
+        let memberships = store.memberships(user_id).await.map_err(store_failure)?;
+        let start = SessionFilter::new(user_id, user_after, memberships);
+        let position = self.position().await?;
+        let mut filter = start.clone();
+        let mut seq = 0;
+        let mut caught_up = Vec::new();
+        let bounds = catch_up(&store, &mut filter, &mut seq, &mut caught_up)
+            .await
+            .map_err(replay_failure)?;
+        let session_id = self.state.next_id().0;
+        let checkpoint = SessionCheckpoint {
+            session_id,
+            user_id,
+            login_session_id: login,
+            generation: 1,
+            stream_id: self.state.stream_id,
+            position,
+            seq: 0,
+            state: checkpoint_state(start, bounds),
+            updated_at: now_ms(),
+        };
+        store
+            .save_session_checkpoint(&checkpoint)
+            .await
+            .map_err(store_failure)?;
+        let ready = self.ready(session_id, user_id, &filter).await?;
+        self.send(ready).await?;
+        let status = identify.status.unwrap_or(PresenceStatus::Online);
+        self.send_replayed(caught_up, 0).await?;
+        self.attach(session_id, user_id, login, 1, filter, seq, position, status)
+            .await
+    }
+
+    async fn ready(
+        &mut self,
+        session_id: i64,
+        user_id: i64,
+        filter: &SessionFilter,
+    ) -> Result<String, End> {
+        let store = self.state.store.clone();
+        let user = store
+            .user(user_id)
+            .await
+            .map_err(store_failure)?
+            .ok_or(End::Close(close_code::AUTHENTICATION_FAILED))?;
+        let mut guilds = Vec::new();
+        for (guild_id, view) in &filter.guilds {
+            let Some(role) = view.role else { continue };
+            let Some(guild) = store.guild(*guild_id).await.map_err(store_failure)? else {
+                continue;
+            };
+            let channels = store
+                .channels_of_guild(*guild_id)
+                .await
+                .map_err(store_failure)?;
+            let members = store
+                .members(*guild_id, 0, 1000)
+                .await
+                .map_err(store_failure)?;
+            let (reply, presences) = oneshot::channel();
+            self.command(Command::Presences {
+                user_ids: members.iter().map(|m| m.user_id).collect(),
+                reply,
+            })
+            .await?;
+            let presences = presences
+                .await
+                .map_err(|_| End::Close(close_code::UNKNOWN_ERROR))?;
+            guilds.push(GatewayGuild {
+                guild: views::guild(&guild),
+                channels: channels.iter().map(views::channel).collect(),
+                role: views::member_role(role),
+                presences,
+            });
+        }
+        let read_states = store
+            .read_states_of_user(user_id)
+            .await
+            .map_err(store_failure)?;
+        let ready = Ready {
+            session_id: Id(session_id),
+            user: views::current_user(&user),
+            guilds,
+            read_states: read_states.iter().map(views::read_state).collect(),
+        };
+        Ok(unsequenced(DispatchType::Ready, &ready))
+    }
+
+    async fn resume(&mut self, resume: Resume) -> Result<(), End> {
+        let (user_id, login) = self.authenticate(&resume.token).await?;
+        let store = self.state.store.clone();
+        let checkpoint = store
+            .session_checkpoint(resume.session_id.0)
+            .await
+            .map_err(store_failure)?;
+        let Some(checkpoint) = checkpoint.filter(|c| {
+            c.user_id == user_id && c.updated_at >= now_ms() - self.state.gateway.resume_window_ms
+        }) else {
+            return self.invalid_session().await;
+        };
+        if resume.seq < checkpoint.seq {
+            return self.invalid_session().await;
+        }
+        let position = self.position().await?;
+        let mut replayed = Vec::new();
+        let (filter, last_seq) = match replay(&store, &checkpoint, &mut replayed).await {
+            Ok(done) => done,
+            Err(ReplayError::Expired) => return self.invalid_session().await,
+            Err(error) => return Err(replay_failure(error)),
+        };
+        if resume.seq > last_seq {
+            return Err(End::Close(close_code::INVALID_SEQUENCE));
+        }
+        // Whatever this node ordered before `position` and the old stream did not carry.
+        let start = filter.clone();
+        let mut filter = filter;
+        let mut seq = last_seq;
+        let bounds = catch_up(&store, &mut filter, &mut seq, &mut replayed)
+            .await
+            .map_err(replay_failure)?;
+        let generation = checkpoint.generation + 1;
+        let moved = SessionCheckpoint {
+            generation,
+            login_session_id: login,
+            stream_id: self.state.stream_id,
+            position,
+            seq: last_seq,
+            state: checkpoint_state(start, bounds),
+            updated_at: now_ms(),
+            ..checkpoint
+        };
+        // Saved before anything is sent: what follows is reproducible only from here.
+        if !store
+            .save_session_checkpoint(&moved)
+            .await
+            .map_err(store_failure)?
+        {
+            return self.invalid_session().await;
+        }
+        self.send_replayed(replayed, resume.seq).await?;
+        self.send(unsequenced(DispatchType::Resumed, &serde_json::json!({})))
+            .await?;
+        self.attach(
+            moved.session_id,
+            user_id,
+            login,
+            generation,
+            filter,
+            seq,
+            position,
+            PresenceStatus::Online,
+        )
+        .await
+    }
+
+    async fn invalid_session(&mut self) -> Result<(), End> {
+        self.send(server_frame(&ServerFrame::InvalidSession(InvalidSession {
+            resumable: false,
+        })))
+        .await
+    }
+
+    /// Sends replayed dispatches the client has not seen (those after `after`), with one
+    /// flush.
+    async fn send_replayed(&mut self, replayed: Vec<Replayed>, after: i64) -> Result<(), End> {
+        for item in replayed.into_iter().filter(|r| r.seq > after) {
+            let frame = DispatchFrame::new(item.delivery.dispatch(&item.event));
+            self.socket
+                .feed(Message::Text(frame.with_seq(item.seq).into()))
+                .await?;
+        }
+        Ok(self.socket.flush().await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn attach(
+        &mut self,
+        session_id: i64,
+        user_id: i64,
+        login: i64,
+        generation: i64,
+        filter: SessionFilter,
+        last_seq: i64,
+        from_position: i64,
+        status: PresenceStatus,
+    ) -> Result<(), End> {
+        let (outbound, queue) = mpsc::channel(self.state.gateway.session_queue_capacity);
+        let (close, closing) = oneshot::channel();
+        let attachment = Attachment {
+            session_id,
+            user_id,
+            login_session_id: login,
+            generation,
+            filter,
+            last_seq,
+            from_position,
+            status,
+            outbound,
+            close,
+        };
+        let (reply, attached) = oneshot::channel();
+        self.command(Command::Attach(Box::new(attachment), reply))
+            .await?;
+        if !attached.await.unwrap_or(false) {
+            // Too much happened while catching up; the client resumes and tries again.
+            return Err(End::Close(close_code::UNKNOWN_ERROR));
+        }
+        self.session = Some(Attached {
+            session_id,
+            generation,
+            user_id,
+            outbound: queue,
+            closing,
+        });
+        Ok(())
+    }
+
+    async fn typing(&mut self, user_id: i64, channel_id: Id) -> Result<(), End> {
+        let store = self.state.store.clone();
+        let Some(channel) = store.channel(channel_id.0).await.map_err(store_failure)? else {
+            return Ok(());
+        };
+        if store
+            .member(channel.guild_id, user_id)
+            .await
+            .map_err(store_failure)?
+            .is_none()
+        {
+            return Ok(());
+        }
+        let typing = TypingAnnouncement {
+            guild_id: channel.guild_id,
+            channel_id: channel.id,
+            user_id,
+            timestamp_ms: now_ms(),
+        };
+        let _ = self
+            .state
+            .gateway
+            .publish
+            .send(super::NodeMessage::Typing(typing));
+        Ok(())
+    }
+}
+
+/// A client frame, or the close code for why it is not one: 4001 for an op the client may
+/// not send, 4002 for anything undecodable.
+fn decode(text: &str) -> Result<ClientFrame, End> {
+    const CLIENT_OPS: [&str; 5] = [
+        "heartbeat",
+        "identify",
+        "resume",
+        "typing",
+        "presence_update",
+    ];
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| End::Close(close_code::DECODE_ERROR))?;
+    let op = value
+        .get("op")
+        .and_then(|op| op.as_str())
+        .ok_or(End::Close(close_code::DECODE_ERROR))?;
+    if !CLIENT_OPS.contains(&op) {
+        return Err(End::Close(close_code::UNKNOWN_OP));
+    }
+    serde_json::from_value(value).map_err(|_| End::Close(close_code::DECODE_ERROR))
+}
+
+fn checkpoint_state(filter: SessionFilter, catch_up: Vec<(EventSource, i64)>) -> String {
+    serde_json::to_string(&CheckpointState { filter, catch_up })
+        .expect("checkpoint state serialises")
+}
+
+fn store_failure(error: madang_store::StoreError) -> End {
+    tracing::error!(%error, "gateway: store failure");
+    End::Close(close_code::UNKNOWN_ERROR)
+}
+
+fn replay_failure(error: ReplayError) -> End {
+    tracing::error!(%error, "gateway: replay failure");
+    End::Close(close_code::UNKNOWN_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> Option<u16> {
+        match decode(text) {
+            Ok(_) => None,
+            Err(End::Close(code)) => Some(code),
+            Err(End::Gone) => Some(0),
+        }
+    }
+
+    #[test]
+    fn frames_decode_or_name_their_close_code() {
+        assert_eq!(code(r#"{"op":"heartbeat","d":{"seq":null}}"#), None);
+        assert_eq!(code(r#"{"op":"identify","d":{"token":"t"}}"#), None);
+        assert_eq!(
+            code(r#"{"op":"dispatch","d":{}}"#),
+            Some(close_code::UNKNOWN_OP)
+        );
+        assert_eq!(
+            code(r#"{"op":"identify","d":{"tokn":"t"}}"#),
+            Some(close_code::DECODE_ERROR)
+        );
+        assert_eq!(code("not json"), Some(close_code::DECODE_ERROR));
+        assert_eq!(code(r#"{"d":{}}"#), Some(close_code::DECODE_ERROR));
+    }
+}

@@ -1,0 +1,777 @@
+//! The sequencer: one task per node that puts every event it hears of into one order, writes
+//! that order to the database (the node's receipt stream) before delivering anything, and
+//! then fans each event out to the sessions whose filter lets it through.
+//!
+//! It also follows each log's sequence: an event that arrives ahead of its predecessors
+//! (another node published first, or the bus lost one) makes it read the missing events
+//! from the database first; a periodic look at the newest events catches a lost last event.
+//! Presence and typing pass through it too, since it knows which sessions are in which
+//! guild; they are never written anywhere.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use madang_bus::{Received, Subscription};
+use madang_protocol::Id;
+use madang_protocol::gateway::{
+    DispatchType, PresenceStatus, PresenceUpdate, TypingStart, close_code,
+};
+use madang_store::{EventSource, LoggedEvent, Receipt, SessionCheckpoint, Store};
+use tokio::sync::{mpsc, oneshot};
+
+use super::filter::{Delivery, SessionFilter};
+use super::frames::{DispatchFrame, unsequenced};
+use super::replay::CheckpointState;
+use super::{NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement};
+use crate::state::now_ms;
+
+/// Ordered events kept in memory, so a session attaching a little after the position it
+/// caught up to gets the events in between.
+const RING_CAPACITY: usize = 100_000;
+/// Bus messages taken in one go before the receipts are written: the write batch.
+const BATCH_LIMIT: usize = 4096;
+/// How far back the periodic look for lost events reaches.
+const LOST_EVENT_LOOKBACK_MS: i64 = 10_000;
+/// Every node announces its users' presence this often; entries not refreshed for three
+/// announcements belong to a dead node and are dropped.
+const PRESENCE_ANNOUNCE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// What a session's socket task receives.
+pub enum Outbound {
+    Dispatch { seq: i64, frame: Arc<DispatchFrame> },
+    Unsequenced(Arc<str>),
+}
+
+/// A session joining live delivery.
+pub struct Attachment {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub login_session_id: i64,
+    pub generation: i64,
+    /// The filter as of `from_position`, and the last `s` sent.
+    pub filter: SessionFilter,
+    pub last_seq: i64,
+    pub from_position: i64,
+    pub status: PresenceStatus,
+    pub outbound: mpsc::Sender<Outbound>,
+    /// Ends the session, when the queue cannot carry the news.
+    pub close: oneshot::Sender<Closing>,
+}
+
+/// Why the sequencer ends a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// Close with this close code.
+    Code(u16),
+    /// Ask the client to reconnect and resume (the node is stopping).
+    Reconnect,
+}
+
+pub enum Command {
+    /// The last position delivered. A session that catches up from the database after
+    /// asking attaches from here.
+    Position(oneshot::Sender<i64>),
+    /// Starts live delivery; fails when the events since `from_position` are no longer in
+    /// memory (the session then reconnects and resumes).
+    Attach(Box<Attachment>, oneshot::Sender<bool>),
+    Detach {
+        session_id: i64,
+        generation: i64,
+    },
+    SetStatus {
+        session_id: i64,
+        status: PresenceStatus,
+    },
+    /// The visible status of each of these users who is not offline.
+    Presences {
+        user_ids: Vec<i64>,
+        reply: oneshot::Sender<Vec<PresenceUpdate>>,
+    },
+    /// Asks every session to reconnect elsewhere; the node is stopping.
+    Shutdown(oneshot::Sender<()>),
+}
+
+struct OrderedEvent {
+    position: i64,
+    event: LoggedEvent,
+    /// `None` for silent events (join markers).
+    members_frame: Option<Arc<DispatchFrame>>,
+    target_frame: Option<Arc<DispatchFrame>>,
+}
+
+impl OrderedEvent {
+    fn new(position: i64, event: LoggedEvent) -> OrderedEvent {
+        let (members_frame, target_frame) = match &event {
+            LoggedEvent::Guild(e) => (
+                Some(DispatchFrame::new(&e.dispatch)),
+                e.target_dispatch.as_ref().map(DispatchFrame::new),
+            ),
+            LoggedEvent::User(e) => match &e.kind {
+                madang_store::UserEventKind::Dispatch(dispatch) => {
+                    (Some(DispatchFrame::new(dispatch)), None)
+                }
+                madang_store::UserEventKind::Joined { .. } => (None, None),
+            },
+        };
+        OrderedEvent {
+            position,
+            event,
+            members_frame,
+            target_frame,
+        }
+    }
+}
+
+struct LiveSession {
+    user_id: i64,
+    login_session_id: i64,
+    generation: i64,
+    filter: SessionFilter,
+    last_seq: i64,
+    outbound: mpsc::Sender<Outbound>,
+    close: Option<oneshot::Sender<Closing>>,
+}
+
+impl LiveSession {
+    fn close(&mut self, code: u16) {
+        self.end(Closing::Code(code));
+    }
+
+    fn end(&mut self, closing: Closing) {
+        if let Some(close) = self.close.take() {
+            let _ = close.send(closing);
+        }
+    }
+
+    fn push(&mut self, outbound: Outbound) {
+        if self.close.is_none() {
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbound.try_send(outbound) {
+            self.close(close_code::SLOW_CONSUMER);
+        }
+    }
+
+    /// Runs the event through the filter and queues what it lets through.
+    fn offer(&mut self, ordered: &OrderedEvent) {
+        let Some(delivery) = self.filter.apply(&ordered.event) else {
+            return;
+        };
+        let frame = match delivery {
+            Delivery::Target => ordered
+                .target_frame
+                .as_ref()
+                .or(ordered.members_frame.as_ref()),
+            Delivery::Members => ordered.members_frame.as_ref(),
+        };
+        let Some(frame) = frame else { return };
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        self.push(Outbound::Dispatch {
+            seq,
+            frame: frame.clone(),
+        });
+    }
+}
+
+/// This node's users' presence, and what every node said about theirs.
+#[derive(Default)]
+struct Presence {
+    local: HashMap<i64, LocalPresence>,
+    /// user → announcing stream → what it said.
+    cluster: HashMap<i64, HashMap<i64, Announced>>,
+}
+
+struct LocalPresence {
+    sessions: usize,
+    status: PresenceStatus,
+    /// When the user goes offline, if no session comes back first.
+    offline_at: Option<Instant>,
+}
+
+struct Announced {
+    status: PresenceStatus,
+    guild_ids: Vec<i64>,
+    at: Instant,
+}
+
+fn rank(status: PresenceStatus) -> u8 {
+    match status {
+        PresenceStatus::Online => 3,
+        PresenceStatus::Dnd => 2,
+        PresenceStatus::Idle => 1,
+        PresenceStatus::Invisible | PresenceStatus::Offline => 0,
+    }
+}
+
+/// What others see of a chosen status.
+pub fn visible(status: PresenceStatus) -> PresenceStatus {
+    match status {
+        PresenceStatus::Invisible => PresenceStatus::Offline,
+        other => other,
+    }
+}
+
+impl Presence {
+    fn status_of(&self, user_id: i64) -> PresenceStatus {
+        self.cluster
+            .get(&user_id)
+            .and_then(|nodes| nodes.values().map(|a| a.status).max_by_key(|s| rank(*s)))
+            .unwrap_or(PresenceStatus::Offline)
+    }
+}
+
+pub struct Sequencer {
+    store: Store,
+    stream_id: i64,
+    subscription: Subscription<NodeMessage>,
+    commands: mpsc::Receiver<Command>,
+    publish: mpsc::UnboundedSender<NodeMessage>,
+    presence_grace: Duration,
+    checkpoint_interval: Duration,
+    /// The last sequence number ordered, per log.
+    cursors: HashMap<EventSource, i64>,
+    last_position: i64,
+    /// Ordered, not yet written to the receipt stream nor delivered.
+    pending: Vec<LoggedEvent>,
+    ring: VecDeque<Arc<OrderedEvent>>,
+    sessions: HashMap<i64, LiveSession>,
+    by_guild: HashMap<i64, HashSet<i64>>,
+    by_user: HashMap<i64, HashSet<i64>>,
+    presence: Presence,
+    /// Checkpoints taken at the last tick, saved at the next.
+    previous_checkpoints: Vec<SessionCheckpoint>,
+}
+
+impl Sequencer {
+    pub fn new(
+        store: Store,
+        stream_id: i64,
+        subscription: Subscription<NodeMessage>,
+        commands: mpsc::Receiver<Command>,
+        publish: mpsc::UnboundedSender<NodeMessage>,
+        presence_grace: Duration,
+        checkpoint_interval: Duration,
+    ) -> Sequencer {
+        Sequencer {
+            store,
+            stream_id,
+            subscription,
+            commands,
+            publish,
+            presence_grace,
+            checkpoint_interval,
+            cursors: HashMap::new(),
+            last_position: 0,
+            pending: Vec::new(),
+            ring: VecDeque::new(),
+            sessions: HashMap::new(),
+            by_guild: HashMap::new(),
+            by_user: HashMap::new(),
+            presence: Presence::default(),
+            previous_checkpoints: Vec::new(),
+        }
+    }
+
+    pub async fn run(mut self) {
+        let mut lost_event_check = tokio::time::interval(Duration::from_secs(1));
+        let mut checkpoints = tokio::time::interval(self.checkpoint_interval);
+        let mut presence_tick = tokio::time::interval(Duration::from_millis(250));
+        let mut announce = tokio::time::interval(PRESENCE_ANNOUNCE_INTERVAL);
+        loop {
+            tokio::select! {
+                received = self.subscription.next() => {
+                    let Some(received) = received else { break };
+                    self.receive(received).await;
+                    // Take what else has arrived, so one receipt write covers a batch.
+                    let mut taken = 1;
+                    while taken < BATCH_LIMIT {
+                        let Some(Some(received)) = self.subscription.next().now_or_never() else { break };
+                        self.receive(received).await;
+                        taken += 1;
+                    }
+                }
+                command = self.commands.recv() => {
+                    let Some(command) = command else { break };
+                    if let Command::Shutdown(done) = command {
+                        self.shutdown();
+                        let _ = done.send(());
+                        break;
+                    }
+                    self.command(command);
+                }
+                _ = lost_event_check.tick() => self.look_for_lost_events().await,
+                _ = checkpoints.tick() => self.save_checkpoints(),
+                _ = presence_tick.tick() => self.expire_presence(),
+                _ = announce.tick() => self.announce_all(),
+            }
+            self.deliver_pending().await;
+        }
+    }
+
+    async fn receive(&mut self, received: Received<NodeMessage>) {
+        match received {
+            Received::Message(NodeMessage::Event(event)) => self.order(event).await,
+            Received::Message(NodeMessage::Presence(announcement)) => {
+                self.presence_announced(announcement)
+            }
+            Received::Message(NodeMessage::Typing(typing)) => self.typing(typing),
+            Received::Message(NodeMessage::CloseSessions(revocation)) => self.revoke(revocation),
+            Received::Lost => self.look_for_lost_events().await,
+        }
+    }
+
+    /// Puts the event in this node's order, after any of its predecessors still missing.
+    async fn order(&mut self, event: LoggedEvent) {
+        let source = event.source();
+        let seq = event.seq();
+        let cursor = self.cursors.get(&source).copied();
+        if cursor.is_some_and(|cursor| seq <= cursor) {
+            return;
+        }
+        // First sight of a log: order what the database still has of it, so nothing
+        // committed earlier but delivered later by the bus is skipped.
+        let after = cursor.unwrap_or(0);
+        if seq > after + 1 {
+            for missing in self.read_events(source, after, seq - 1).await {
+                self.pending.push(missing);
+            }
+        }
+        self.cursors.insert(source, seq);
+        self.pending.push(event);
+    }
+
+    /// Events of a log from the database, retrying while the database is unavailable.
+    async fn read_events(&self, source: EventSource, after: i64, up_to: i64) -> Vec<LoggedEvent> {
+        loop {
+            match self.store.events(source, after, up_to).await {
+                Ok(events) => return events,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read missing events; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
+    async fn look_for_lost_events(&mut self) {
+        let heads = match self
+            .store
+            .recent_log_heads(now_ms() - LOST_EVENT_LOOKBACK_MS)
+            .await
+        {
+            Ok(heads) => heads,
+            Err(error) => {
+                tracing::warn!(%error, "cannot look for lost events");
+                return;
+            }
+        };
+        for (source, head) in heads {
+            let cursor = self.cursors.get(&source).copied().unwrap_or(0);
+            if head > cursor {
+                for event in self.read_events(source, cursor, head).await {
+                    self.order(event).await;
+                }
+            }
+        }
+    }
+
+    /// Writes the receipts of the pending events, then delivers them.
+    async fn deliver_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.pending);
+        let first = self.last_position + 1;
+        let receipts: Vec<Receipt> = events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| Receipt {
+                position: first + i as i64,
+                source: event.source(),
+                seq: event.seq(),
+            })
+            .collect();
+        while let Err(error) = self
+            .store
+            .append_receipts(self.stream_id, &receipts, now_ms())
+            .await
+        {
+            tracing::error!(%error, "cannot write receipts; retrying");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        for (i, event) in events.into_iter().enumerate() {
+            let ordered = Arc::new(OrderedEvent::new(first + i as i64, event));
+            self.fan_out(&ordered);
+            if self.ring.len() == RING_CAPACITY {
+                self.ring.pop_front();
+            }
+            self.ring.push_back(ordered);
+        }
+        self.last_position = first + receipts.len() as i64 - 1;
+    }
+
+    fn fan_out(&mut self, ordered: &OrderedEvent) {
+        let sessions = &mut self.sessions;
+        match &ordered.event {
+            LoggedEvent::User(event) => {
+                for id in self.by_user.get(&event.user_id).into_iter().flatten() {
+                    if let Some(session) = sessions.get_mut(id) {
+                        session.offer(ordered);
+                    }
+                }
+            }
+            LoggedEvent::Guild(event) => {
+                for id in self.by_guild.get(&event.guild_id).into_iter().flatten() {
+                    if let Some(session) = sessions.get_mut(id) {
+                        session.offer(ordered);
+                    }
+                }
+                // The member an event is about may not follow the guild yet (a join).
+                if let Some(target) = event.target_user_id {
+                    for id in self.by_user.get(&target).into_iter().flatten() {
+                        if let Some(session) = sessions.get_mut(id) {
+                            session.offer(ordered);
+                            if session.filter.guilds.contains_key(&event.guild_id) {
+                                self.by_guild.entry(event.guild_id).or_default().insert(*id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Position(reply) => {
+                let _ = reply.send(self.last_position);
+            }
+            Command::Attach(attachment, reply) => {
+                let attached = self.attach(*attachment);
+                let _ = reply.send(attached);
+            }
+            Command::Detach {
+                session_id,
+                generation,
+            } => self.detach(session_id, generation),
+            Command::SetStatus { session_id, status } => {
+                if let Some(user_id) = self.sessions.get(&session_id).map(|s| s.user_id)
+                    && let Some(local) = self.presence.local.get_mut(&user_id)
+                {
+                    local.status = status;
+                    self.announce(user_id);
+                }
+            }
+            Command::Presences { user_ids, reply } => {
+                let presences = user_ids
+                    .into_iter()
+                    .filter_map(|user_id| {
+                        let status = self.presence.status_of(user_id);
+                        (status != PresenceStatus::Offline).then_some(PresenceUpdate {
+                            user_id: Id(user_id),
+                            status,
+                        })
+                    })
+                    .collect();
+                let _ = reply.send(presences);
+            }
+            Command::Shutdown(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    fn attach(&mut self, attachment: Attachment) -> bool {
+        let from = attachment.from_position;
+        let oldest_kept = self
+            .ring
+            .front()
+            .map_or(self.last_position + 1, |e| e.position);
+        if from + 1 < oldest_kept {
+            return false;
+        }
+        let mut session = LiveSession {
+            user_id: attachment.user_id,
+            login_session_id: attachment.login_session_id,
+            generation: attachment.generation,
+            filter: attachment.filter,
+            last_seq: attachment.last_seq,
+            outbound: attachment.outbound,
+            close: Some(attachment.close),
+        };
+        for ordered in self.ring.iter().filter(|e| e.position > from) {
+            session.offer(ordered);
+        }
+        let session_id = attachment.session_id;
+        // The same session attached twice (a resume racing its old connection): the newer
+        // one wins.
+        if let Some(mut previous) = self.sessions.remove(&session_id) {
+            previous.close(close_code::UNKNOWN_ERROR);
+            self.unindex(session_id, &previous);
+        }
+        for guild_id in session.filter.guilds.keys() {
+            self.by_guild
+                .entry(*guild_id)
+                .or_default()
+                .insert(session_id);
+        }
+        self.by_user
+            .entry(session.user_id)
+            .or_default()
+            .insert(session_id);
+        let user_id = session.user_id;
+        self.sessions.insert(session_id, session);
+        let local = self.presence.local.entry(user_id).or_insert(LocalPresence {
+            sessions: 0,
+            status: attachment.status,
+            offline_at: None,
+        });
+        local.sessions += 1;
+        local.offline_at = None;
+        local.status = attachment.status;
+        self.announce(user_id);
+        true
+    }
+
+    fn unindex(&mut self, session_id: i64, session: &LiveSession) {
+        for guild_id in session.filter.guilds.keys() {
+            if let Some(ids) = self.by_guild.get_mut(guild_id) {
+                ids.remove(&session_id);
+                if ids.is_empty() {
+                    self.by_guild.remove(guild_id);
+                }
+            }
+        }
+        if let Some(ids) = self.by_user.get_mut(&session.user_id) {
+            ids.remove(&session_id);
+            if ids.is_empty() {
+                self.by_user.remove(&session.user_id);
+            }
+        }
+    }
+
+    fn detach(&mut self, session_id: i64, generation: i64) {
+        if self
+            .sessions
+            .get(&session_id)
+            .is_none_or(|s| s.generation != generation)
+        {
+            return;
+        }
+        let Some(session) = self.sessions.remove(&session_id) else {
+            return;
+        };
+        self.unindex(session_id, &session);
+        if let Some(local) = self.presence.local.get_mut(&session.user_id) {
+            local.sessions = local.sessions.saturating_sub(1);
+            if local.sessions == 0 {
+                local.offline_at = Some(Instant::now() + self.presence_grace);
+            }
+        }
+    }
+
+    fn checkpoint(&self, session_id: i64, session: &LiveSession) -> SessionCheckpoint {
+        let state = CheckpointState {
+            filter: session.filter.clone(),
+            catch_up: Vec::new(),
+        };
+        SessionCheckpoint {
+            session_id,
+            user_id: session.user_id,
+            login_session_id: session.login_session_id,
+            generation: session.generation,
+            stream_id: self.stream_id,
+            position: self.last_position,
+            seq: session.last_seq,
+            state: serde_json::to_string(&state).expect("checkpoint state serialises"),
+            updated_at: now_ms(),
+        }
+    }
+
+    /// Moves every live session's checkpoint forward, so resuming stays within the window
+    /// and replays little. What is saved is the snapshot taken one interval earlier: a
+    /// checkpoint must not count dispatches still waiting in a queue, which a client that
+    /// drops now never received and will ask to have replayed.
+    fn save_checkpoints(&mut self) {
+        let snapshot: Vec<SessionCheckpoint> = self
+            .sessions
+            .iter()
+            .map(|(id, s)| self.checkpoint(*id, s))
+            .collect();
+        let checkpoints = std::mem::replace(&mut self.previous_checkpoints, snapshot);
+        if checkpoints.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            for checkpoint in checkpoints {
+                if let Err(error) = store.save_session_checkpoint(&checkpoint).await {
+                    tracing::warn!(%error, "cannot save a session checkpoint");
+                    return;
+                }
+            }
+        });
+    }
+
+    fn revoke(&mut self, revocation: SessionRevocation) {
+        let user_id = revocation.user_id();
+        for id in self.by_user.get(&user_id).into_iter().flatten() {
+            if let Some(session) = self.sessions.get_mut(id)
+                && revocation.covers(session.login_session_id)
+            {
+                session.close(close_code::AUTHENTICATION_FAILED);
+            }
+        }
+    }
+
+    fn typing(&mut self, typing: TypingAnnouncement) {
+        let frame: Arc<str> = unsequenced(
+            DispatchType::TypingStart,
+            &TypingStart {
+                channel_id: Id(typing.channel_id),
+                guild_id: Id(typing.guild_id),
+                user_id: Id(typing.user_id),
+                timestamp: madang_protocol::Timestamp(typing.timestamp_ms),
+            },
+        )
+        .into();
+        for id in self.by_guild.get(&typing.guild_id).into_iter().flatten() {
+            if let Some(session) = self.sessions.get_mut(id)
+                && session.user_id != typing.user_id
+                && session.filter.is_member(typing.guild_id)
+            {
+                session.push(Outbound::Unsequenced(frame.clone()));
+            }
+        }
+    }
+
+    /// Tells the cluster this node's view of a user's presence.
+    fn announce(&self, user_id: i64) {
+        let (status, guild_ids) = match self.presence.local.get(&user_id) {
+            Some(local) if local.sessions > 0 || local.offline_at.is_some() => {
+                let guilds: HashSet<i64> = self
+                    .by_user
+                    .get(&user_id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|id| self.sessions.get(id))
+                    .flat_map(|s| {
+                        s.filter
+                            .guilds
+                            .iter()
+                            .filter(|(_, v)| v.role.is_some())
+                            .map(|(g, _)| *g)
+                    })
+                    .collect();
+                (visible(local.status), guilds.into_iter().collect())
+            }
+            _ => (PresenceStatus::Offline, Vec::new()),
+        };
+        let _ = self
+            .publish
+            .send(NodeMessage::Presence(PresenceAnnouncement {
+                stream_id: self.stream_id,
+                user_id,
+                status,
+                guild_ids,
+            }));
+    }
+
+    fn announce_all(&self) {
+        for user_id in self.presence.local.keys() {
+            self.announce(*user_id);
+        }
+    }
+
+    fn expire_presence(&mut self) {
+        let now = Instant::now();
+        let gone: Vec<i64> = self
+            .presence
+            .local
+            .iter()
+            .filter(|(_, local)| {
+                local.sessions == 0 && local.offline_at.is_some_and(|at| at <= now)
+            })
+            .map(|(user_id, _)| *user_id)
+            .collect();
+        for user_id in gone {
+            self.presence.local.remove(&user_id);
+            self.announce(user_id);
+        }
+        let stale_after = PRESENCE_ANNOUNCE_INTERVAL * 3;
+        let stale: Vec<(i64, i64)> = self
+            .presence
+            .cluster
+            .iter()
+            .flat_map(|(user_id, nodes)| {
+                nodes
+                    .iter()
+                    .filter(|(_, a)| now.duration_since(a.at) > stale_after)
+                    .map(move |(stream, _)| (*user_id, *stream))
+            })
+            .collect();
+        for (user_id, stream_id) in stale {
+            self.presence_announced(PresenceAnnouncement {
+                stream_id,
+                user_id,
+                status: PresenceStatus::Offline,
+                guild_ids: Vec::new(),
+            });
+        }
+    }
+
+    fn presence_announced(&mut self, announcement: PresenceAnnouncement) {
+        let user_id = announcement.user_id;
+        let before = self.presence.status_of(user_id);
+        let nodes = self.presence.cluster.entry(user_id).or_default();
+        let mut guild_ids: HashSet<i64> = nodes
+            .values()
+            .flat_map(|a| a.guild_ids.iter().copied())
+            .collect();
+        guild_ids.extend(announcement.guild_ids.iter().copied());
+        if announcement.status == PresenceStatus::Offline {
+            nodes.remove(&announcement.stream_id);
+        } else {
+            let announced = Announced {
+                status: announcement.status,
+                guild_ids: announcement.guild_ids,
+                at: Instant::now(),
+            };
+            nodes.insert(announcement.stream_id, announced);
+        }
+        if nodes.is_empty() {
+            self.presence.cluster.remove(&user_id);
+        }
+        let after = self.presence.status_of(user_id);
+        if before == after {
+            return;
+        }
+        let frame: Arc<str> = unsequenced(
+            DispatchType::PresenceUpdate,
+            &PresenceUpdate {
+                user_id: Id(user_id),
+                status: after,
+            },
+        )
+        .into();
+        let mut reached = HashSet::new();
+        for guild_id in guild_ids {
+            for id in self.by_guild.get(&guild_id).into_iter().flatten() {
+                if let Some(session) = self.sessions.get_mut(id)
+                    && session.user_id != user_id
+                    && session.filter.is_member(guild_id)
+                    && reached.insert(*id)
+                {
+                    session.push(Outbound::Unsequenced(frame.clone()));
+                }
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        for session in self.sessions.values_mut() {
+            session.end(Closing::Reconnect);
+        }
+    }
+}
