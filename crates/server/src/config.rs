@@ -91,8 +91,11 @@ pub struct Quota {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimits {
-    /// Register, login and refresh, per client address.
+    /// Register and login, per client address (guessing passwords).
     pub auth: Quota,
+    /// Token refreshes, per client address. Looser than `auth`: a refresh token cannot be
+    /// guessed, and every page load of the web client spends one.
+    pub refresh: Quota,
     /// Invite previews and joins, per client address (guessing codes).
     pub invites: Quota,
     /// Every authenticated request, per user.
@@ -135,6 +138,10 @@ impl Default for RateLimits {
             auth: Quota {
                 per_minute: 10,
                 burst: 10,
+            },
+            refresh: Quota {
+                per_minute: 60,
+                burst: 30,
             },
             invites: Quota {
                 per_minute: 30,
@@ -222,6 +229,7 @@ impl Config {
         );
         for (name, quota) in [
             ("auth", self.rate_limits.auth),
+            ("refresh", self.rate_limits.refresh),
             ("invites", self.rate_limits.invites),
             ("user", self.rate_limits.user),
         ] {

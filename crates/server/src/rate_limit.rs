@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub struct Limiters {
     auth: DefaultKeyedRateLimiter<IpAddr>,
+    refresh: DefaultKeyedRateLimiter<IpAddr>,
     invites: DefaultKeyedRateLimiter<IpAddr>,
     user: DefaultKeyedRateLimiter<Id>,
 }
@@ -37,6 +38,7 @@ impl Limiters {
     pub fn new(limits: &RateLimits) -> Self {
         Limiters {
             auth: limiter(limits.auth),
+            refresh: limiter(limits.refresh),
             invites: limiter(limits.invites),
             user: limiter(limits.user),
         }
@@ -44,6 +46,10 @@ impl Limiters {
 
     pub fn auth(&self, ip: IpAddr) -> ApiResult<()> {
         check(&self.auth, ip)
+    }
+
+    pub fn refresh(&self, ip: IpAddr) -> ApiResult<()> {
+        check(&self.refresh, ip)
     }
 
     pub fn invites(&self, ip: IpAddr) -> ApiResult<()> {
@@ -57,6 +63,7 @@ impl Limiters {
     /// Forgets clients whose quota has fully refilled, so memory tracks active clients only.
     pub fn forget_idle(&self) {
         self.auth.retain_recent();
+        self.refresh.retain_recent();
         self.invites.retain_recent();
         self.user.retain_recent();
     }

@@ -398,3 +398,31 @@ async fn login_and_registration_are_rate_limited_per_client() {
         .expect_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn refreshing_has_its_own_quota_so_reloads_do_not_lock_people_out() {
+    let app = spawn_app_with(Backend::Sqlite, |config| {
+        config.rate_limits.auth = Quota {
+            per_minute: 1,
+            burst: 1,
+        };
+        config.rate_limits.refresh = Quota {
+            per_minute: 1,
+            burst: 3,
+        };
+    })
+    .await
+    .unwrap();
+    let user = app.register("reloader").await;
+    // The sign-in quota is spent by registering; refreshes still pass, up to their own quota.
+    let mut cookie = user.refresh_cookie.clone();
+    for _ in 0..3 {
+        let reply = refresh(&app, &cookie, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        cookie = reply.refresh_cookie.unwrap();
+    }
+    let limited = refresh(&app, &cookie, None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.body["error"]["code"], "rate_limited");
+    app.stop().await;
+}

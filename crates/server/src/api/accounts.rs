@@ -159,7 +159,7 @@ pub async fn refresh(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     require_same_origin(&headers, state.public_origin.as_deref())?;
-    state.limits.auth(peer_ip(&state, &headers, &peer))?;
+    state.limits.refresh(peer_ip(&state, &headers, &peer))?;
     let secure = state.config.served_over_https();
     // A refused refresh also clears the cookie, so the browser stops presenting it.
     let refused = || {

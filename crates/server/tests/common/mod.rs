@@ -39,6 +39,7 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
         },
         rate_limits: RateLimits {
             auth: generous,
+            refresh: generous,
             invites: generous,
             user: generous,
         },
