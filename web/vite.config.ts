@@ -35,5 +35,7 @@ export default defineConfig({
     globals: true,
     restoreMocks: true,
     setupFiles: ['src/test/setup.ts'],
+    // The browser suite in e2e/ runs against a real server with `npm run e2e`.
+    include: ['src/**/*.test.{ts,tsx}'],
   },
 });

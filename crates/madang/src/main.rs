@@ -91,13 +91,46 @@ fn load_config(settings: &Settings) -> anyhow::Result<Config> {
         }
         None => figment = figment.merge(Toml::file("madang.toml")),
     }
-    // `MADANG_RATE_LIMITS__AUTH__BURST` sets `rate_limits.auth.burst`. Variables that are not
-    // settings (the config path, test switches) are left out.
-    let env = Env::prefixed("MADANG_")
-        .split("__")
-        .filter(|key| key != "config" && !key.as_str().to_ascii_lowercase().starts_with("test_"));
+    // `MADANG_RATE_LIMITS__AUTH__BURST` sets `rate_limits.auth.burst`. Only variables naming a
+    // setting are read: the prefix is shared with tools (test switches, `MADANG_CONFIG`), so
+    // any other is reported and skipped rather than refused.
+    let settings_names = setting_names();
+    let readable = settings_names.clone();
+    let env = Env::prefixed("MADANG_").split("__").filter(move |key| {
+        let name = key
+            .as_str()
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        readable.contains(&name)
+    });
+    for (name, _) in std::env::vars() {
+        let Some(key) = name.strip_prefix("MADANG_") else {
+            continue;
+        };
+        let setting = key
+            .split("__")
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if !settings_names.contains(&setting)
+            && setting != "config"
+            && !setting.starts_with("test_")
+        {
+            eprintln!("madang: ignoring {name}: it names no setting");
+        }
+    }
     figment = figment.merge(env).merge(Serialized::defaults(settings));
     figment.extract().context("invalid configuration")
+}
+
+/// The top-level keys of the configuration, e.g. `listen`, `rate_limits`.
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -194,6 +227,7 @@ mod tests {
             jail.set_env("MADANG_PUBLIC_URL", "https://env.example");
             jail.set_env("MADANG_RATE_LIMITS__AUTH__BURST", "7");
             jail.set_env("MADANG_TEST_REQUIRE_ALL", "1");
+            jail.set_env("MADANG_BIN", "/usr/bin/madang");
             let config = load_config(&no_flags()).map_err(|e| format!("{e:#}"))?;
             assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
             assert_eq!(config.public_url, "https://env.example");

@@ -59,8 +59,46 @@ export const api = {
       if (page.length < memberPageLimit) return all;
     }
   },
-  leaveGuild: (guildId: Snowflake, userId: Snowflake) =>
+  /** Leaves the guild (your own id) or kicks a member (admins, members ranked below them). */
+  removeMember: (guildId: Snowflake, userId: Snowflake) =>
     call('remove_member', 'DELETE', `/api/guilds/${id(guildId)}/members/${id(userId)}`),
+  /** Makes a member an admin or a plain member again (owner). */
+  updateMember: (guildId: Snowflake, userId: Snowflake, request: RequestOf<'update_member'>) =>
+    call('update_member', 'PATCH', `/api/guilds/${id(guildId)}/members/${id(userId)}`, request),
+  /** Renames the guild (admins) or transfers its ownership (`owner_id`, owner). */
+  updateGuild: (guildId: Snowflake, request: RequestOf<'update_guild'>) =>
+    call('update_guild', 'PATCH', `/api/guilds/${id(guildId)}`, request),
+  deleteGuild: (guildId: Snowflake) => call('delete_guild', 'DELETE', `/api/guilds/${id(guildId)}`),
+
+  createChannel: (guildId: Snowflake, request: RequestOf<'create_channel'>) =>
+    call('create_channel', 'POST', `/api/guilds/${id(guildId)}/channels`, request),
+  updateChannel: (channelId: Snowflake, request: RequestOf<'update_channel'>) =>
+    call('update_channel', 'PATCH', `/api/channels/${id(channelId)}`, request),
+  /** Moves channels in one step; every entry names its category (`null`: none). Answers the whole list. */
+  reorderChannels: (guildId: Snowflake, placements: RequestOf<'reorder_channels'>) =>
+    call('reorder_channels', 'PATCH', `/api/guilds/${id(guildId)}/channels`, placements),
+  deleteChannel: (channelId: Snowflake) => call('delete_channel', 'DELETE', `/api/channels/${id(channelId)}`),
+
+  /** Usable invites: every one for admins, your own for other members. */
+  invites: (guildId: Snowflake) => call('list_invites', 'GET', `/api/guilds/${id(guildId)}/invites`),
+  revokeInvite: (code: string) => call('revoke_invite', 'DELETE', `/api/invites/${id(code)}`),
+
+  /** One page of bans, ordered by user id (admins). */
+  bans: (guildId: Snowflake, query: QueryOf<'list_bans'> = {}) =>
+    call('list_bans', 'GET', `/api/guilds/${id(guildId)}/bans`, undefined, query),
+  /** Every ban, page after page. */
+  allBans: async (guildId: Snowflake) => {
+    const all: ResponseOf<'list_bans'> = [];
+    for (;;) {
+      const after = all.length > 0 ? all[all.length - 1]!.user.id : undefined;
+      const page = await api.bans(guildId, { after, limit: memberPageLimit });
+      all.push(...page);
+      if (page.length < memberPageLimit) return all;
+    }
+  },
+  ban: (guildId: Snowflake, userId: Snowflake, request: RequestOf<'create_ban'> = {}) =>
+    call('create_ban', 'PUT', `/api/guilds/${id(guildId)}/bans/${id(userId)}`, request),
+  unban: (guildId: Snowflake, userId: Snowflake) => call('delete_ban', 'DELETE', `/api/guilds/${id(guildId)}/bans/${id(userId)}`),
 
   createInvite: (guildId: Snowflake, request: RequestOf<'create_invite'> = {}) =>
     call('create_invite', 'POST', `/api/guilds/${id(guildId)}/invites`, request),

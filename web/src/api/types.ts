@@ -20,6 +20,7 @@ export type ChannelKind = Schemas['ChannelKind'];
 export type Member = Schemas['Member'];
 export type MemberRole = Schemas['MemberRole'];
 export type Invite = Schemas['Invite'];
+export type Ban = Schemas['Ban'];
 export type InvitePreview = Schemas['InvitePreview'];
 export type ReadState = Schemas['ReadState'];
 export type AuthResponse = Schemas['AuthResponse'];

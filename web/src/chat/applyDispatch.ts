@@ -1,7 +1,7 @@
 // Applies gateway dispatches to the client's caches: REST queries stay the source of what is
 // shown, and the gateway keeps them current without refetching.
 import type { QueryClient } from '@tanstack/react-query';
-import type { Channel, Guild, Member, Snowflake } from '../api/types';
+import type { Ban, Channel, Guild, Invite, Member, Snowflake } from '../api/types';
 import { useSession } from '../auth/session';
 import type { Dispatch, ReadyGuild } from '../gateway/protocol';
 import { useLive } from './live';
@@ -18,13 +18,13 @@ export interface DispatchContext {
   now: number;
 }
 
-function guildOnly({ channels: _channels, members: _members, ...guild }: ReadyGuild): Guild {
+function guildOnly({ channels: _channels, role: _role, presences: _presences, ...guild }: ReadyGuild): Guild {
   return guild;
 }
 
 function seedGuild(queryClient: QueryClient, guild: ReadyGuild): void {
   queryClient.setQueryData<Channel[]>(queryKeys.channels(guild.id), guild.channels);
-  for (const member of guild.members ?? []) useLive.getState().setPresence(member.user.id, 'online');
+  for (const presence of guild.presences ?? []) useLive.getState().setPresence(presence.user_id, presence.status);
 }
 
 const byPosition = (a: Channel, b: Channel) => a.position - b.position;
@@ -93,12 +93,34 @@ export function applyDispatch(queryClient: QueryClient, dispatch: Dispatch, cont
       break;
     case 'GUILD_MEMBER_ADD':
     case 'GUILD_MEMBER_UPDATE': {
-      const { guild_id: guildId, ...member } = dispatch.d;
+      const { guild_id: guildId, member } = dispatch.d;
       queryClient.setQueryData<Member[]>(queryKeys.members(guildId), (members) =>
         members ? [...members.filter((existing) => existing.user.id !== member.user.id), member] : members,
       );
+      // Other people's new names come this way (USER_UPDATE is only for your own sessions).
+      if (dispatch.t === 'GUILD_MEMBER_UPDATE') applyUserUpdate(queryClient, member.user);
       break;
     }
+    case 'GUILD_BAN_ADD': {
+      const { guild_id: guildId, ban } = dispatch.d;
+      queryClient.setQueryData<Ban[]>(queryKeys.bans(guildId), (bans) =>
+        bans ? [...bans.filter((existing) => existing.user.id !== ban.user.id), ban] : bans,
+      );
+      break;
+    }
+    case 'GUILD_BAN_REMOVE':
+      queryClient.setQueryData<Ban[]>(queryKeys.bans(dispatch.d.guild_id), (bans) => bans?.filter((ban) => ban.user.id !== dispatch.d.user_id));
+      break;
+    case 'INVITE_CREATE': {
+      const invite = dispatch.d;
+      queryClient.setQueryData<Invite[]>(queryKeys.invites(invite.guild_id), (invites) =>
+        invites ? [...invites.filter((existing) => existing.code !== invite.code), invite] : invites,
+      );
+      break;
+    }
+    case 'INVITE_DELETE':
+      queryClient.setQueryData<Invite[]>(queryKeys.invites(dispatch.d.guild_id), (invites) => invites?.filter((invite) => invite.code !== dispatch.d.code));
+      break;
     case 'GUILD_MEMBER_REMOVE':
       queryClient.setQueryData<Member[]>(queryKeys.members(dispatch.d.guild_id), (members) =>
         members?.filter((member) => member.user.id !== dispatch.d.user.id),

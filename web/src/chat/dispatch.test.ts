@@ -67,7 +67,8 @@ describe('applyDispatch', () => {
         member_count: 2,
         created_at: '2025-01-01T00:00:00Z',
         channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0, created_at: '2025-01-01T00:00:00Z' }],
-        members: [{ user: other, role: 'member', joined_at: '2025-01-01T00:00:00Z' }],
+        role: 'owner',
+        presences: [{ user_id: 'you', status: 'online' }],
       },
     ],
     read_states: [{ channel_id: 'c2', last_read_message_id: '5', unread_count: 3 }],
@@ -113,8 +114,8 @@ describe('applyDispatch', () => {
 
   it("shows typing until the author's message arrives, and never for the user themself", () => {
     seedHistory('c1');
-    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', user_id: 'you' }), context);
-    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', user_id: 'me' }), context);
+    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', guild_id: 'g1', user_id: 'you', timestamp: '2025-03-04T10:00:00Z' }), context);
+    applyDispatch(queryClient, dispatch('TYPING_START', { channel_id: 'c1', guild_id: 'g1', user_id: 'me', timestamp: '2025-03-04T10:00:00Z' }), context);
     expect(Object.keys(useLive.getState().typing.c1 ?? {})).toEqual(['you']);
     applyDispatch(queryClient, dispatch('MESSAGE_CREATE', message('c1')), context);
     expect(useLive.getState().typing.c1).toEqual({});
@@ -233,10 +234,40 @@ describe('profile changes', () => {
     expect(useSession.getState().user).toMatchObject({ display_name: '미나', email: 'mina@example.com' });
   });
 
-  it('arrive as USER_UPDATE for other people too', () => {
+  it("arrive as GUILD_MEMBER_UPDATE for other people's names", () => {
     seedHistory('c1', [message('c1', other)]);
-    applyDispatch(queryClient, dispatch('USER_UPDATE', { ...other, display_name: 'Jun' }), context);
+    applyDispatch(queryClient, dispatch('GUILD_MEMBER_UPDATE', { guild_id: 'g1', member: { user: { ...other, display_name: 'Jun' }, role: 'member', joined_at: '2025-01-01T00:00:00Z' } }), context);
     expect(cached('c1')[0]!.author.display_name).toBe('Jun');
     expect(useSession.getState().user?.display_name).toBe('Mina');
+  });
+});
+
+describe('membership, ban and invite dispatches', () => {
+  const member = (user: User, role: Member['role'] = 'member'): Member => ({ user, role, joined_at: '2025-01-01T00:00:00Z' });
+
+  it('adds, updates and removes members ({guild_id, member} and {guild_id, user})', () => {
+    queryClient.setQueryData(queryKeys.members('g1'), [member(me, 'owner')]);
+    applyDispatch(queryClient, dispatch('GUILD_MEMBER_ADD', { guild_id: 'g1', member: member(other) }), context);
+    applyDispatch(queryClient, dispatch('GUILD_MEMBER_UPDATE', { guild_id: 'g1', member: member(other, 'admin') }), context);
+    expect(queryClient.getQueryData<Member[]>(queryKeys.members('g1'))?.map((m) => [m.user.id, m.role])).toEqual([
+      ['me', 'owner'],
+      ['you', 'admin'],
+    ]);
+    applyDispatch(queryClient, dispatch('GUILD_MEMBER_REMOVE', { guild_id: 'g1', user: other }), context);
+    expect(queryClient.getQueryData<Member[]>(queryKeys.members('g1'))?.map((m) => m.user.id)).toEqual(['me']);
+  });
+
+  it('keeps the ban and invite lists of the guild settings current', () => {
+    queryClient.setQueryData(queryKeys.bans('g1'), []);
+    queryClient.setQueryData(queryKeys.invites('g1'), []);
+    applyDispatch(queryClient, dispatch('GUILD_BAN_ADD', { guild_id: 'g1', ban: { user: other, reason: 'spam', created_at: '2025-01-01T00:00:00Z' } }), context);
+    const invite = { code: 'abc', guild_id: 'g1', inviter_id: 'me', uses: 0, max_uses: null, expires_at: null, created_at: '2025-01-01T00:00:00Z' };
+    applyDispatch(queryClient, dispatch('INVITE_CREATE', invite), context);
+    expect(queryClient.getQueryData<unknown[]>(queryKeys.bans('g1'))).toHaveLength(1);
+    expect(queryClient.getQueryData<unknown[]>(queryKeys.invites('g1'))).toEqual([invite]);
+    applyDispatch(queryClient, dispatch('GUILD_BAN_REMOVE', { guild_id: 'g1', user_id: 'you' }), context);
+    applyDispatch(queryClient, dispatch('INVITE_DELETE', { guild_id: 'g1', code: 'abc' }), context);
+    expect(queryClient.getQueryData<unknown[]>(queryKeys.bans('g1'))).toEqual([]);
+    expect(queryClient.getQueryData<unknown[]>(queryKeys.invites('g1'))).toEqual([]);
   });
 });

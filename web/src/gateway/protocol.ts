@@ -1,31 +1,20 @@
 // Gateway frames as the protocol defines them (`docs/protocol.md` on the server side): every
 // frame is `{op, d}`; dispatches add the event type `t` and the session sequence `s`.
-// Dispatch payloads are the REST objects, so they reuse the REST types.
-import type { Channel, CurrentUser, Guild, Member, Message, ReadState, Snowflake, User } from '../api/types';
+// The payloads are the generated schemas of the server's OpenAPI document (REST objects, and
+// the gateway's own: `Ready`, `GatewayGuild`, `GuildMember`, …); only which payload goes with
+// which `t` is written here, and the type checker fails when the server's `DispatchType` gains
+// or drops a type this map does not.
+import type { components } from '../api/schema';
+import type { Channel, CurrentUser, Guild, Invite, Message, ReadState } from '../api/types';
 
-export interface HelloData {
-  heartbeat_interval_ms: number;
-}
+type Schemas = components['schemas'];
 
-export interface ReadyGuild extends Guild {
-  channels: Channel[];
-  members?: Member[];
-}
-
-export interface ReadyData {
-  session_id: string;
-  user: CurrentUser;
-  guilds: ReadyGuild[];
-  read_states: ReadState[];
-}
-
-export interface DeletedMessage {
-  id: Snowflake;
-  channel_id: Snowflake;
-  guild_id: Snowflake;
-}
-
-export type PresenceStatus = 'online' | 'idle' | 'dnd' | 'invisible' | 'offline';
+export type HelloData = Schemas['Hello'];
+/** A guild as READY and GUILD_CREATE carry it: with its channels, your role, and who is online. */
+export type ReadyGuild = Schemas['GatewayGuild'];
+export type ReadyData = Schemas['Ready'];
+export type DeletedMessage = Schemas['MessageDeleted'];
+export type PresenceStatus = Schemas['PresenceStatus'];
 
 /** The dispatch types the client understands, with their payloads. */
 export interface DispatchPayloads {
@@ -36,37 +25,44 @@ export interface DispatchPayloads {
   MESSAGE_DELETE: DeletedMessage;
   CHANNEL_CREATE: Channel;
   CHANNEL_UPDATE: Channel;
-  CHANNEL_DELETE: { id: Snowflake; guild_id: Snowflake };
+  CHANNEL_DELETE: Schemas['ChannelDeleted'];
   GUILD_CREATE: ReadyGuild;
   GUILD_UPDATE: Guild;
-  GUILD_DELETE: { id: Snowflake };
-  GUILD_MEMBER_ADD: Member & { guild_id: Snowflake };
-  GUILD_MEMBER_REMOVE: { guild_id: Snowflake; user: { id: Snowflake } };
-  GUILD_MEMBER_UPDATE: Member & { guild_id: Snowflake };
-  USER_UPDATE: User;
-  PRESENCE_UPDATE: { user_id: Snowflake; status: PresenceStatus };
-  TYPING_START: { channel_id: Snowflake; guild_id?: Snowflake; user_id: Snowflake };
+  GUILD_DELETE: Schemas['GuildDeleted'];
+  GUILD_MEMBER_ADD: Schemas['GuildMember'];
+  GUILD_MEMBER_REMOVE: Schemas['GuildMemberRemoved'];
+  GUILD_MEMBER_UPDATE: Schemas['GuildMember'];
+  GUILD_BAN_ADD: Schemas['GuildBan'];
+  GUILD_BAN_REMOVE: Schemas['GuildBanRemoved'];
+  INVITE_CREATE: Invite;
+  INVITE_DELETE: Schemas['InviteDeleted'];
+  USER_UPDATE: CurrentUser;
+  PRESENCE_UPDATE: Schemas['PresenceUpdate'];
+  TYPING_START: Schemas['TypingStart'];
   READ_STATE_UPDATE: ReadState;
 }
+
+/** True when A and B are the same union. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/** Fails to type-check when the server's dispatch types and this map disagree. */
+export type EveryDispatchTyped = Assert<Same<keyof DispatchPayloads, Schemas['DispatchType']>>;
 
 export type DispatchType = keyof DispatchPayloads;
 
 /** A dispatch as delivered to listeners: a discriminated union over `t`. */
 export type Dispatch = { [T in DispatchType]: { t: T; d: DispatchPayloads[T]; s: number | null } }[DispatchType];
 
+/** What the server sends (dispatch payloads are typed by `t` once parsed, see `Dispatch`). */
 export type ServerFrame =
   | { op: 'hello'; d: HelloData }
   | { op: 'heartbeat_ack'; d?: unknown }
   | { op: 'dispatch'; t: string; s?: number | null; d: unknown }
-  | { op: 'invalid_session'; d: { resumable: boolean } }
+  | { op: 'invalid_session'; d: Schemas['InvalidSession'] }
   | { op: 'reconnect'; d?: unknown };
 
-export type ClientFrame =
-  | { op: 'identify'; d: { token: string } }
-  | { op: 'resume'; d: { token: string; session_id: string; seq: number } }
-  | { op: 'heartbeat'; d: { seq: number } }
-  | { op: 'typing'; d: { channel_id: Snowflake } }
-  | { op: 'presence_update'; d: { status: Exclude<PresenceStatus, 'offline'> } };
+/** What the client sends: heartbeat, identify, resume, typing, presence_update. */
+export type ClientFrame = Schemas['ClientFrame'];
 
 /** Close codes the server documents; the client's reaction to each is in `GatewayClient`. */
 export const CloseCode = {

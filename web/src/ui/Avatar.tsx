@@ -1,12 +1,25 @@
 // A round avatar with the person's initial on a colour derived from their id, stable across
 // sessions and devices (uploaded pictures come with the uploads issue); guilds get the initials
 // of their name's words, as Discord shows a server without an icon.
-const hues = [210, 340, 150, 30, 270, 190, 0, 95];
+// Hue and lightness pairs: each keeps white initials at a contrast of at least 4.8:1 (WCAG AA),
+// so greens and cyans are darker than blues and reds.
+const colours: readonly (readonly [hue: number, lightness: number])[] = [
+  [210, 45],
+  [340, 45],
+  [150, 32],
+  [30, 39],
+  [270, 45],
+  [190, 35],
+  [0, 45],
+  [95, 32],
+];
 
-function hueFor(id: string): number {
+/** The background colour of a person's or guild's avatar, stable for its id. */
+export function colourFor(id: string): string {
   let hash = 0;
   for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hues[hash % hues.length]!;
+  const [hue, lightness] = colours[hash % colours.length]!;
+  return `hsl(${hue} 55% ${lightness}%)`;
 }
 
 /** "Study group" → "SG", "마당 개발" → "마개"; at most three letters. */
@@ -19,7 +32,7 @@ export function guildInitials(name: string): string {
 export function Avatar({ id, name, size = 40, status }: { id: string; name: string; size?: number; status?: string }) {
   const initial = [...name.trim()][0]?.toUpperCase() ?? '?';
   return (
-    <span className="avatar" style={{ width: size, height: size, fontSize: size * 0.42, backgroundColor: `hsl(${hueFor(id)} 55% 45%)` }} aria-hidden="true">
+    <span className="avatar" style={{ width: size, height: size, fontSize: size * 0.42, backgroundColor: colourFor(id) }} aria-hidden="true">
       {initial}
       {status && <span className={`avatar-status avatar-status-${status}`} />}
     </span>
@@ -32,7 +45,7 @@ export function GuildIcon({ id, name, size = 48 }: { id: string; name: string; s
   return (
     <span
       className="avatar guild-icon"
-      style={{ width: size, height: size, fontSize: Math.round(size * scale), backgroundColor: `hsl(${hueFor(id)} 55% 45%)` }}
+      style={{ width: size, height: size, fontSize: Math.round(size * scale), backgroundColor: colourFor(id) }}
       aria-hidden="true"
     >
       {initials}

@@ -15,6 +15,8 @@ const paths = {
   invite: 'M15 19a6 6 0 0 0-12 0m6-8a4 4 0 1 0 0-8 4 4 0 0 0 0 8Zm10-3v6m3-3h-6',
   logout: 'M15 4h4v16h-4M10 17l5-5-5-5m5 5H3',
   arrowDown: 'M12 5v14m-6-6 6 6 6-6',
+  arrowUp: 'M12 19V5m-6 6 6-6 6 6',
+  folder: 'M3 6a1 1 0 0 1 1-1h5l2 2h9a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6Z',
   retry: 'M4 12a8 8 0 1 0 2.3-5.7M4 4v4h4',
 } as const;
 

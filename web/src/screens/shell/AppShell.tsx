@@ -2,7 +2,7 @@
 // screens the rail and sidebar become a drawer and the member list an overlay.
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Navigate, useParams } from 'react-router';
+import { Navigate, useLocation, useParams } from 'react-router';
 import type { Guild } from '../../api/types';
 import { firstTextChannel } from '../../chat/channelTree';
 import { useReadStates, unreadCount } from '../../chat/readStates';
@@ -59,6 +59,10 @@ function useMediaQuery(query: string): boolean {
 export function AppShell() {
   const { t } = useTranslation();
   const { guildId: routeGuildId, channelId } = useParams();
+  // Redirects are keyed by the location: router updates are transitions, so two quick
+  // navigations (a dispatch's redirect, then a dialog's) can skip the render in between, and a
+  // <Navigate> left mounted with the same target would never fire again.
+  const { key: locationKey } = useLocation();
   const guildId = routeGuildId === '@me' ? undefined : routeGuildId;
   const guilds = useGuilds();
   const channels = useChannels(guildId);
@@ -81,12 +85,12 @@ export function AppShell() {
   if (!guildId && guilds.data && guildList.length > 0) {
     const remembered = localStorage.getItem(lastGuildKey);
     const target = guildList.find((candidate) => candidate.id === remembered) ?? guildList[0]!;
-    return <Navigate to={`/channels/${target.id}`} replace />;
+    return <Navigate key={locationKey} to={`/channels/${target.id}`} replace />;
   }
-  if (guildId && guilds.data && !guild) return <Navigate to="/channels/@me" replace />;
+  if (guildId && guilds.data && !guild) return <Navigate key={locationKey} to="/channels/@me" replace />;
   if (guildId && channels.data && (!channelId || !channel)) {
     const first = firstTextChannel(channels.data);
-    if (first && first.id !== channelId) return <Navigate to={`/channels/${guildId}/${first.id}`} replace />;
+    if (first && first.id !== channelId) return <Navigate key={locationKey} to={`/channels/${guildId}/${first.id}`} replace />;
   }
 
   const guildHasUnread = (id: string) => {

@@ -12,6 +12,7 @@ import { InviteDialog } from './GuildDialogs';
 
 // Settings are rarely opened: keep them out of the first load.
 const UserSettings = lazy(() => import('../UserSettings'));
+const GuildSettings = lazy(() => import('../guildSettings/GuildSettings'));
 
 function ChannelLink({ channel, onNavigate }: { channel: Channel; onNavigate: () => void }) {
   const { t } = useTranslation();
@@ -45,7 +46,7 @@ function UserPanel() {
   if (!user) return null;
   const name = user.display_name || user.username;
   return (
-    <div className="user-panel">
+    <section className="user-panel" aria-label={t('settings.account')}>
       <Avatar id={user.id} name={name} size={32} status="online" />
       <span className="user-panel-names">
         <span className="user-panel-name">{name}</span>
@@ -59,22 +60,35 @@ function UserPanel() {
           <UserSettings onClose={() => setSettingsOpen(false)} />
         </Suspense>
       )}
-    </div>
+    </section>
   );
 }
 
 export function ChannelSidebar({ guild, channels, onNavigate }: { guild: Guild | undefined; channels: Channel[]; onNavigate: () => void }) {
   const { t } = useTranslation();
   const [inviting, setInviting] = useState(false);
+  const [configuring, setConfiguring] = useState(false);
   const sections = channelTree(channels);
   return (
     <div className="channel-sidebar">
       <header className="sidebar-header">
         <h2 className="sidebar-title">{guild?.name ?? t('app.name')}</h2>
         {guild && (
-          <button type="button" className="icon-button" aria-label={t('guilds.invitePeople')} title={t('guilds.invitePeople')} onClick={() => setInviting(true)}>
-            <Icon name="invite" />
-          </button>
+          <span className="sidebar-header-actions">
+            <button type="button" className="icon-button" aria-label={t('guilds.invitePeople')} title={t('guilds.invitePeople')} onClick={() => setInviting(true)}>
+              <Icon name="invite" />
+            </button>
+            <button
+              type="button"
+              className="icon-button guild-settings-button"
+              aria-label={t('guildSettings.open')}
+              title={t('guildSettings.open')}
+              aria-haspopup="dialog"
+              onClick={() => setConfiguring(true)}
+            >
+              <Icon name="gear" />
+            </button>
+          </span>
         )}
       </header>
       <nav className="channel-list" aria-label={t('channels.list')}>
@@ -96,6 +110,11 @@ export function ChannelSidebar({ guild, channels, onNavigate }: { guild: Guild |
       </nav>
       <UserPanel />
       {inviting && guild && <InviteDialog guild={guild} onClose={() => setInviting(false)} />}
+      {configuring && guild && (
+        <Suspense fallback={null}>
+          <GuildSettings key={guild.id} guild={guild} onClose={() => setConfiguring(false)} />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -24,7 +24,9 @@ export function CreateGuildDialog({ onClose }: { onClose: () => void }) {
         guilds.some((existing) => existing.id === guild.id) ? guilds : [...guilds, guild],
       );
       onClose();
-      navigate(`/channels/${guild.id}`);
+      // The gateway's GUILD_CREATE may have brought the app there already (read the location
+      // now: this dialog may have been unmounted by that redirect).
+      if (!window.location.pathname.startsWith(`/channels/${guild.id}`)) navigate(`/channels/${guild.id}`);
     },
   });
   const submit = (event: FormEvent) => {

@@ -22,11 +22,12 @@ export function GuildRail({ guilds, hasUnread }: { guilds: Guild[]; hasUnread: (
             <NavLink
               to={`/channels/${guild.id}`}
               className={({ isActive }) => `guild-button ${isActive ? 'guild-button-active' : ''}`}
-              aria-label={hasUnread(guild.id) ? `${guild.name} (${t('channels.unread')})` : guild.name}
               title={guild.name}
             >
               {hasUnread(guild.id) && <span className="guild-unread" aria-hidden="true" />}
               <GuildIcon id={guild.id} name={guild.name} size={48} />
+              {/* The name as the link's text rather than an aria-label, which would not contain the visible initials. */}
+              <span className="visually-hidden">{hasUnread(guild.id) ? `${guild.name} (${t('channels.unread')})` : guild.name}</span>
             </NavLink>
           </li>
         ))}

@@ -1,0 +1,357 @@
+// Two people use Madang in two browsers against a real server: register, make a guild and an
+// invite, join through the invite link, chat both ways, edit and delete, run the guild's
+// settings, restart the server, switch to Korean, work at 375 px, log out and in again.
+// Steps run in order and share the two browsers; after a failure the rest are skipped.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  a11yFindings,
+  checkA11y,
+  describeViolations,
+  log,
+  openBrowser,
+  screenshot,
+  screenshotDir,
+  startServer,
+  waitForOtherSide,
+} from './harness.mjs';
+
+const tag = Date.now().toString(36).slice(-6);
+const password = 'correct horse battery staple';
+const alice = { email: `alice-${tag}@example.com`, username: `alice_${tag}`, display: 'Alice Kim' };
+const jun = { email: `jun-${tag}@example.com`, username: `jun_${tag}`, display: 'Jun Park' };
+
+let server;
+/** A owns the guild (dark theme); B joins through the invite (light theme). */
+let A;
+let B;
+let inviteLink;
+const shots = [];
+const seriousA11y = [];
+let broken = null;
+
+before(async () => {
+  server = await startServer();
+  [A, B] = await Promise.all([openBrowser('A', { colorScheme: 'dark' }), openBrowser('B', { colorScheme: 'light' })]);
+});
+
+after(async () => {
+  await Promise.all([A?.close(), B?.close()]);
+  if (broken && server) log(`server output:\n${server.output().slice(-4000)}`);
+  await server?.close();
+  const notes = [...(A?.notes ?? []), ...(B?.notes ?? [])];
+  if (notes.length) log(`console notes:\n  ${[...new Set(notes)].join('\n  ')}`);
+  const minor = a11yFindings.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
+  if (minor.length) log(`axe, moderate or minor:\n  ${minor.map((v) => `${v.screen}: ${v.impact} ${v.id}: ${v.nodes[0]}`).join('\n  ')}`);
+  log(`screenshots in ${screenshotDir}: ${shots.join(', ')}`);
+});
+
+/** One step of the story; later steps are skipped once one fails. */
+function step(name, body, timeout = 90_000) {
+  test(name, { timeout }, async (t) => {
+    if (broken) {
+      t.skip(`skipped after "${broken}" failed`);
+      return;
+    }
+    try {
+      await body();
+      const errors = [...A.errors.splice(0), ...B.errors.splice(0)];
+      assert.deepEqual(errors, [], 'uncaught errors, CSP violations or server errors in the browsers');
+    } catch (error) {
+      broken = name;
+      for (const user of [A, B]) await screenshot(user, `failed-${user.name}`).catch(() => undefined);
+      const seen = [...A.errors, ...B.errors, ...A.notes, ...B.notes];
+      for (const user of [A, B]) {
+        const rendered = await user.page.evaluate(() => document.getElementById('root')?.childElementCount ?? -1).catch(() => 'unknown');
+        seen.push(`${user.name} is at ${user.page.url()} (root elements: ${rendered})`);
+      }
+      if (seen.length) error.message += `\n  in the browsers:\n    ${seen.join('\n    ')}`;
+      throw error;
+    }
+  });
+}
+
+async function shot(user, file) {
+  await screenshot(user, file);
+  shots.push(file);
+}
+
+/** axe on the current screen: serious and critical violations fail the step. */
+async function a11y(user, screen) {
+  const serious = await checkA11y(user, screen);
+  seriousA11y.push(...serious.map((v) => ({ screen, ...v })));
+  assert.equal(serious.length, 0, `axe found serious or critical violations on ${screen}:\n${describeViolations(serious)}`);
+}
+
+async function register(page, person) {
+  await page.locator('input[name=email]').fill(person.email);
+  await page.locator('input[name=display_name]').fill(person.display);
+  await page.locator('input[name=username]').fill(person.username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('form button[type=submit]').click();
+}
+
+const composer = (user) => user.page.locator('textarea.composer-input:not(.edit-input)');
+const messageText = (user, text) => user.page.locator('.message-list .message:not(.message-pending) .message-content', { hasText: text });
+
+/** Sends a message and waits until the server has it (no longer pending); `shown`: its rendered text. */
+async function send(user, text, shown = text) {
+  await composer(user).fill(text);
+  await composer(user).press('Enter');
+  await messageText(user, shown).waitFor();
+}
+
+const settingsDialog = (user) => user.page.locator('dialog[open].guild-settings-dialog');
+
+async function openGuildSettings(user) {
+  await user.page.locator('.guild-settings-button').click();
+  await settingsDialog(user).waitFor();
+}
+
+async function closeDialog(user, dialog) {
+  await user.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+}
+
+step('A registers from the login screen', async () => {
+  const { page } = A;
+  await page.goto(`${server.base}/`);
+  await page.waitForURL(/\/login/);
+  await page.locator('input[name=login]').waitFor();
+  await a11y(A, 'login');
+  await shot(A, '01-login');
+  await page.locator('a[href^="/register"]').click();
+  await page.locator('input[name=email]').waitFor();
+  await a11y(A, 'register');
+  await shot(A, '02-register');
+  await register(page, alice);
+  await page.locator('.empty-home').waitFor();
+  await shot(A, '03-empty-home');
+});
+
+step('A creates a guild and writes in #general', async () => {
+  const { page } = A;
+  await page.locator('.empty-home .button-primary').click();
+  const dialog = page.locator('dialog[open]');
+  await dialog.locator('input[name=name]').fill('Study Group');
+  await dialog.locator('button[type=submit]').click();
+  await composer(A).waitFor();
+  await send(A, 'Hello **everyone**, welcome!', 'Hello everyone, welcome!');
+  await A.page.locator('.message-content strong', { hasText: 'everyone' }).waitFor();
+  await send(A, 'This message will be deleted');
+  await send(A, 'This message will be edited');
+  await a11y(A, 'app shell');
+  await shot(A, '04-guild');
+});
+
+step('A makes an invite link', async () => {
+  const { page } = A;
+  await page.getByRole('button', { name: 'Invite people' }).click();
+  const dialog = page.locator('dialog[open].invite-dialog');
+  const input = dialog.locator('.copy-row input');
+  await page.waitForFunction(() => document.querySelector('dialog[open] .copy-row input')?.value.includes('/invite/'));
+  inviteLink = await input.inputValue();
+  assert.match(inviteLink, /^http:\/\/127\.0\.0\.1:\d+\/invite\/[A-Za-z0-9_-]+$/);
+  await a11y(A, 'invite dialog');
+  await shot(A, '05-invite-dialog');
+  await closeDialog(A, dialog);
+});
+
+step('B opens the invite logged out, registers, comes back and joins', async () => {
+  const { page } = B;
+  await page.goto(inviteLink);
+  await page.locator('.invite-card h1', { hasText: 'Study Group' }).waitFor();
+  await a11y(B, 'invite preview');
+  await shot(B, '06-invite-preview');
+  await page.locator('.invite-auth a.button-primary').click();
+  await page.waitForURL(/\/register/);
+  await register(page, jun);
+  await page.waitForURL(/\/invite\//);
+  await page.locator('.invite-card button.button-primary').click();
+  await composer(B).waitFor();
+  await messageText(B, 'This message will be edited').waitFor();
+  assert.equal(await page.locator('.sidebar-title').innerText(), 'Study Group');
+  await a11y(B, 'app shell (light)');
+  await shot(B, '07-joined');
+});
+
+step('B writes; A sees it', async () => {
+  await send(B, 'Hi Alice, Jun here 👋');
+  await waitForOtherSide(A, messageText(A, 'Jun here'), "B's message");
+});
+
+step('edits and a delete show on the other side', async () => {
+  // A edits its last message with ↑ and deletes an earlier one.
+  await composer(A).click();
+  await composer(A).press('ArrowUp');
+  const edit = A.page.locator('.edit-input');
+  await edit.fill('This message was edited');
+  await edit.press('Enter');
+  await messageText(A, 'This message was edited').waitFor();
+  const doomed = A.page.locator('.message-list .message', { hasText: 'This message will be deleted' });
+  await doomed.hover();
+  await doomed.getByRole('button', { name: 'Delete' }).click();
+  await A.page.locator('dialog[open] .button-danger').click();
+  await doomed.waitFor({ state: 'detached' });
+  // B edits its own message too.
+  await composer(B).click();
+  await composer(B).press('ArrowUp');
+  await B.page.locator('.edit-input').fill('Hi Alice, Jun here (edited)');
+  await B.page.locator('.edit-input').press('Enter');
+  await messageText(B, 'Jun here (edited)').waitFor();
+
+  await Promise.all([
+    waitForOtherSide(B, messageText(B, 'This message was edited'), "A's edit"),
+    waitForOtherSide(B, messageText(B, 'This message will be deleted'), "A's delete", { state: 'detached' }),
+    waitForOtherSide(A, messageText(A, 'Jun here (edited)'), "B's edit"),
+  ]);
+  await shot(B, '08-edited-and-deleted');
+});
+
+step('A runs the guild settings: rename, channels, invites, members', async () => {
+  const { page } = A;
+  await openGuildSettings(A);
+  const dialog = settingsDialog(A);
+  await a11y(A, 'guild settings: overview');
+  await shot(A, '09-settings-overview');
+  const name = dialog.locator('input[name=guild_name]');
+  await name.fill('Study Club');
+  await dialog.getByRole('button', { name: 'Save' }).click();
+  await dialog.getByText('Saved').waitFor();
+  await page.locator('.sidebar-title', { hasText: 'Study Club' }).waitFor();
+
+  await dialog.getByRole('tab', { name: 'Channels' }).click();
+  await dialog.locator('input[name=channel_name]').fill('announcements');
+  await dialog.locator('.create-channel button[type=submit]').click();
+  const row = dialog.locator('.settings-channel', { hasText: 'announcements' });
+  await row.waitFor();
+  await page.locator('.channel-list .channel-link', { hasText: 'announcements' }).waitFor();
+  // Reorder with the keyboard: the new channel moves above #general and keeps the focus.
+  const up = dialog.getByRole('button', { name: 'Move announcements up' });
+  await up.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => {
+    const names = [...document.querySelectorAll('.channel-list .channel-link .channel-name')].map((n) => n.textContent);
+    return names.indexOf('announcements') === 0;
+  });
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label')?.includes('announcements'));
+  await a11y(A, 'guild settings: channels');
+  await shot(A, '10-settings-channels');
+
+  await dialog.getByRole('tab', { name: 'Invites' }).click();
+  const invite = dialog.locator('.settings-invite', { hasText: inviteLink.split('/invite/')[1] });
+  await invite.waitFor();
+  assert.match(await invite.innerText(), /1 \(no limit\)/);
+  await a11y(A, 'guild settings: invites');
+  await shot(A, '10b-settings-invites');
+
+  await dialog.getByRole('tab', { name: 'Members' }).click();
+  const junRow = dialog.locator('.settings-member', { hasText: jun.display });
+  await junRow.getByRole('button', { name: 'Kick' }).waitFor();
+  await junRow.getByRole('button', { name: 'Make admin' }).waitFor();
+  await a11y(A, 'guild settings: members');
+  await shot(A, '11-settings-members');
+  await closeDialog(A, dialog);
+});
+
+step('B, a plain member, sees the new name and can only leave', async () => {
+  // The guild list is refreshed on load or focus while there are no live updates.
+  await B.page.reload();
+  await waitForOtherSide(B, B.page.locator('.sidebar-title', { hasText: 'Study Club' }), 'the new guild name');
+  await B.page.locator('.channel-list .channel-link', { hasText: 'announcements' }).waitFor();
+  await openGuildSettings(B);
+  const dialog = settingsDialog(B);
+  assert.deepEqual(await dialog.getByRole('tab').allInnerTexts(), ['Overview', 'Invites']);
+  await dialog.getByRole('button', { name: 'Leave server' }).waitFor();
+  assert.equal(await dialog.getByRole('button', { name: 'Delete server' }).count(), 0);
+  await a11y(B, 'guild settings as a member (light)');
+  await shot(B, '12-settings-member');
+  await closeDialog(B, dialog);
+});
+
+step('the server restarts and both clients carry on', async () => {
+  await server.restart();
+  await send(A, 'Still here after the restart');
+  await waitForOtherSide(B, messageText(B, 'Still here after the restart'), "A's message after the restart");
+  await send(B, 'Me too');
+  await waitForOtherSide(A, messageText(A, 'Me too'), "B's message after the restart");
+});
+
+step('A switches to Korean', async () => {
+  const { page } = A;
+  await page.locator('.user-panel button').click();
+  const dialog = page.locator('dialog[open].settings-dialog');
+  await dialog.locator('select').first().selectOption('ko');
+  await dialog.getByRole('heading', { name: '사용자 설정' }).waitFor();
+  await a11y(A, 'user settings (Korean)');
+  await shot(A, '13-user-settings-ko');
+  await closeDialog(A, dialog);
+  await page.getByRole('button', { name: '서버 설정' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ko');
+  await a11y(A, 'app shell (Korean)');
+  await shot(A, '14-app-ko');
+});
+
+step('375 px wide: chat, drawer and settings', async () => {
+  await B.page.setViewportSize({ width: 375, height: 740 });
+  await composer(B).waitFor();
+  await shot(B, '15-mobile-chat');
+  await B.page.locator('.drawer-toggle').click();
+  await B.page.locator('.guild-settings-button').click();
+  await settingsDialog(B).waitFor();
+  await shot(B, '16-mobile-settings-member');
+  await closeDialog(B, settingsDialog(B));
+
+  await A.page.setViewportSize({ width: 375, height: 740 });
+  await A.page.locator('.drawer-toggle').click();
+  await openGuildSettings(A);
+  await settingsDialog(A).getByRole('tab', { name: '채널' }).click();
+  await settingsDialog(A).locator('.settings-channel').first().waitFor();
+  const overflow = await A.page.evaluate(() => document.querySelector('dialog[open]').scrollWidth - document.querySelector('dialog[open]').clientWidth);
+  assert.ok(overflow <= 0, `the settings dialog scrolls sideways at 375 px (${overflow} px)`);
+  await a11y(A, 'guild settings at 375 px (Korean)');
+  await shot(A, '17-mobile-settings-channels-ko');
+  await settingsDialog(A).getByRole('tab', { name: '멤버' }).click();
+  await settingsDialog(A).locator('.settings-member').first().waitFor();
+  await shot(A, '18-mobile-settings-members-ko');
+  await closeDialog(A, settingsDialog(A));
+  await Promise.all([A.page.setViewportSize({ width: 1280, height: 800 }), B.page.setViewportSize({ width: 1280, height: 800 })]);
+});
+
+step('A bans B with a reason, then lifts the ban', async () => {
+  await openGuildSettings(A);
+  const dialog = settingsDialog(A);
+  await dialog.getByRole('tab', { name: '멤버' }).click();
+  await dialog.locator('.settings-member', { hasText: jun.display }).getByRole('button', { name: '차단' }).click();
+  const confirm = A.page.locator('dialog[open].confirm-dialog');
+  await confirm.locator('textarea[name=ban_reason]').fill('testing bans');
+  await confirm.locator('button[type=submit]').click();
+  await confirm.waitFor({ state: 'detached' });
+  await dialog.locator('.settings-member', { hasText: jun.display }).waitFor({ state: 'detached' });
+  await dialog.getByRole('tab', { name: '차단' }).click();
+  const ban = dialog.locator('.settings-ban', { hasText: jun.display });
+  await ban.getByText('testing bans').waitFor();
+  await a11y(A, 'guild settings: bans (Korean)');
+  await shot(A, '19-settings-bans-ko');
+  // B is out: after a reload the guild is gone.
+  await B.page.reload();
+  await waitForOtherSide(B, B.page.locator('.empty-home'), 'that the guild is gone');
+  await ban.getByRole('button', { name: `${jun.display}님 차단 해제` }).click();
+  await ban.waitFor({ state: 'detached' });
+  await closeDialog(A, dialog);
+});
+
+step('A logs out and logs in again', async () => {
+  const { page } = A;
+  await page.locator('.user-panel button').click();
+  await page.locator('dialog[open].settings-dialog .button-danger').click();
+  await page.waitForURL(/\/login/);
+  await page.locator('input[name=login]').fill(alice.username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('form button[type=submit]').click();
+  await composer(A).waitFor();
+  assert.equal(await page.locator('.sidebar-title').innerText(), 'Study Club');
+  await page.locator('.channel-list a.channel-link', { hasText: 'general' }).click();
+  await messageText(A, 'Me too').waitFor();
+  await shot(A, '20-logged-in-again-ko');
+});
