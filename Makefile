@@ -1,0 +1,3 @@
+CARGO ?= cargo
+
+include bench/bench.mk
