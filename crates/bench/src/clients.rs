@@ -334,7 +334,8 @@ pub enum Sender {
         next_ack: u64,
         channel_id: i64,
     },
-    /// A frame on `/pub`; the raw limit does not acknowledge, so written counts as acked.
+    /// A frame on `/pub`, acknowledged by the raw limit's `ack` once queued for every
+    /// subscriber.
     Raw { socket: Socket },
 }
 
@@ -453,9 +454,14 @@ impl Sender {
                 anyhow::ensure!(!ack.contains("\"error\""), "message:create refused: {ack}");
                 Ok(())
             }
-            Sender::Raw { socket } => Ok(socket
-                .send(Message::Text(content.to_owned().into()))
-                .await?),
+            Sender::Raw { socket } => {
+                socket
+                    .send(Message::Text(content.to_owned().into()))
+                    .await?;
+                let ack = next_text(socket).await?;
+                anyhow::ensure!(ack == "ack", "raw-broadcast answered {ack:?}");
+                Ok(())
+            }
         }
     }
 }

@@ -137,7 +137,11 @@ enum Command {
         /// Also run fan-out with 10,000 members.
         #[arg(long)]
         fanout_10k: bool,
-        #[arg(long, default_value = "online", value_parser = ["online", "invisible"])]
+        /// madang's identify status. `invisible` by default: with `online`, every arrival is
+        /// announced to every connected member, so connecting N sessions sends N²/2 presence
+        /// frames, which makes the connect phase take minutes at these sizes (measured
+        /// separately; see docs/benchmarks.md).
+        #[arg(long, default_value = "invisible", value_parser = ["online", "invisible"])]
         presence: String,
         #[command(flatten)]
         programs: Programs,

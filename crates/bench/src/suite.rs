@@ -27,6 +27,8 @@ struct Sizes {
     /// Offered deliveries per second in the paced fan-out run (rate × members).
     paced_deliveries_per_second: f64,
     fanout_senders: usize,
+    /// Senders in the flood run, each posting as soon as its previous post is acknowledged.
+    flood_senders: usize,
     fanout_seconds: f64,
     warmup_seconds: f64,
     sessions: usize,
@@ -47,6 +49,7 @@ impl Profile {
                 fanout_members: vec![20],
                 paced_deliveries_per_second: 400.0,
                 fanout_senders: 2,
+                flood_senders: 2,
                 fanout_seconds: 1.0,
                 warmup_seconds: 0.5,
                 sessions: 50,
@@ -66,9 +69,10 @@ impl Profile {
                 },
                 paced_deliveries_per_second: 100_000.0,
                 fanout_senders: 4,
+                flood_senders: 16,
                 fanout_seconds: 10.0,
                 warmup_seconds: 2.0,
-                sessions: 16_000,
+                sessions: 10_000,
                 send_senders: 32,
                 send_seconds: 10.0,
                 send_rate: 1_000.0,
@@ -154,22 +158,24 @@ pub async fn run(options: SuiteOptions<'_>) -> anyhow::Result<Vec<Measurement>> 
     let sizes = options.profile.sizes(options.fanout_10k);
     let programs = options.programs;
     let mut out = Vec::new();
-    // History is seeded once per setup (it takes minutes); each repeat reads it anew.
-    let history_setups = [MADANG_SQLITE, MADANG_POSTGRES, SOCKETIO];
     for repeat in 0..options.repeats {
         eprintln!("repeat {} of {}", repeat + 1, options.repeats);
         for &members in &sizes.fanout_members {
-            let users = members + sizes.fanout_senders;
-            for (variant, rate) in [
-                ("paced", sizes.paced_deliveries_per_second / members as f64),
-                ("flood", 0.0),
+            let users = members + sizes.flood_senders.max(sizes.fanout_senders);
+            for (variant, rate, senders) in [
+                (
+                    "paced",
+                    sizes.paced_deliveries_per_second / members as f64,
+                    sizes.fanout_senders,
+                ),
+                ("flood", 0.0, sizes.flood_senders),
             ] {
                 let scenario = format!("fan-out {members} members, {variant}");
                 for setup in [MADANG_SQLITE, SOCKETIO, RAW] {
                     let stage = scenarios::prepare(programs, setup, users, 0).await?;
                     let fanout = FanoutOptions {
                         members,
-                        senders: sizes.fanout_senders,
+                        senders,
                         rate,
                         warmup_seconds: sizes.warmup_seconds,
                         seconds: sizes.fanout_seconds,
@@ -189,6 +195,10 @@ pub async fn run(options: SuiteOptions<'_>) -> anyhow::Result<Vec<Measurement>> 
                             ("p99 ms", result.latency.p99_ms),
                             ("p99.9 ms", result.latency.p999_ms),
                             ("server cores", result.server.cores_busy),
+                            (
+                                "deliveries/CPU-s",
+                                result.deliveries_per_second / result.server.cores_busy,
+                            ),
                             ("server RSS MiB", result.server.rss_bytes as f64 / 1048576.0),
                             ("connect s", result.connect_seconds),
                             ("sessions closed", result.closed_by_server as f64),
@@ -295,15 +305,28 @@ pub async fn run(options: SuiteOptions<'_>) -> anyhow::Result<Vec<Measurement>> 
             }
         }
 
-        let scenario = format!(
-            "history: 50-message pages, {} messages",
-            sizes.history_messages
-        );
-        for setup in history_setups {
-            let stage = scenarios::prepare(programs, setup, 8, sizes.history_messages).await?;
-            let result = scenarios::history(&stage, sizes.history_pages).await;
-            stage.server.stop().await;
-            let result = result?;
+        std::fs::write(
+            options.out_dir.join("latest.json"),
+            serde_json::to_vec_pretty(&out)?,
+        )?;
+    }
+
+    // History is seeded once per setup (millions of rows take minutes); each repeat reads
+    // it anew.
+    let scenario = format!(
+        "history: 50-message pages, {} messages",
+        sizes.history_messages
+    );
+    for setup in [MADANG_SQLITE, MADANG_POSTGRES, SOCKETIO] {
+        let stage = scenarios::prepare(programs, setup, 8, sizes.history_messages).await?;
+        for repeat in 0..options.repeats {
+            let result = match scenarios::history(&stage, sizes.history_pages).await {
+                Ok(result) => result,
+                Err(error) => {
+                    stage.server.stop().await;
+                    return Err(error);
+                }
+            };
             record(
                 &mut out,
                 &scenario,
@@ -316,11 +339,12 @@ pub async fn run(options: SuiteOptions<'_>) -> anyhow::Result<Vec<Measurement>> 
                 &result,
             )?;
         }
-        std::fs::write(
-            options.out_dir.join("latest.json"),
-            serde_json::to_vec_pretty(&out)?,
-        )?;
+        stage.server.stop().await;
     }
+    std::fs::write(
+        options.out_dir.join("latest.json"),
+        serde_json::to_vec_pretty(&out)?,
+    )?;
     Ok(out)
 }
 
@@ -330,6 +354,7 @@ fn lower_is_better(metric: &str) -> bool {
     metric.ends_with(" ms")
         || metric.starts_with("KiB")
         || metric.starts_with("GiB")
+        || metric.starts_with("server")
         || metric == "connect s"
 }
 

@@ -1,7 +1,8 @@
-//! `raw-broadcast LISTEN_ADDR`: the ceiling madang's fan-out is compared with. Connections to
-//! `/sub` receive every text frame that any connection to `/pub` sends; nothing is
-//! authenticated or stored. Each subscriber has a queue drained by its own task, which
-//! writes up to [`WRITE_BATCH`] frames per flush, the same batching madang's gateway does.
+//! `raw-broadcast LISTEN_ADDR`: the ceiling madang's fan-out is compared with. Connections
+//! to `/sub` receive every text frame that any connection to `/pub` sends (each publish is
+//! answered `ack` once queued for every subscriber); nothing is authenticated or stored.
+//! Each subscriber has a queue drained by its own task, which writes up to [`WRITE_BATCH`]
+//! frames per flush, the same batching madang's gateway does.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -67,6 +68,16 @@ async fn serve(stream: TcpStream, subscribers: Subscribers) {
                             Err(mpsc::error::TrySendError::Closed(_))
                         )
                     });
+                // Acknowledged once queued for every subscriber, as madang and the Socket.IO
+                // peer acknowledge after publishing: a publisher waiting for acks cannot
+                // outrun the server and fill its socket with frames read seconds later.
+                if sink
+                    .send(Message::Text(Utf8Bytes::from_static("ack")))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
             }
         }
         "/sub" => {
