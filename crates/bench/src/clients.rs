@@ -336,7 +336,7 @@ pub enum Sender {
     },
     /// A frame on `/pub`, acknowledged by the raw limit's `ack` once queued for every
     /// subscriber.
-    Raw { socket: Socket },
+    Raw { socket: Box<Socket> },
 }
 
 pub struct SenderSpec<'a> {
@@ -409,7 +409,7 @@ impl Sender {
                 })
             }
             Target::Raw => Ok(Sender::Raw {
-                socket: websocket(spec.server, spec.connection_index, "/pub").await?,
+                socket: Box::new(websocket(spec.server, spec.connection_index, "/pub").await?),
             }),
         }
     }

@@ -68,7 +68,7 @@ impl Profile {
                     vec![1_000, 5_000]
                 },
                 paced_deliveries_per_second: 100_000.0,
-                fanout_senders: 4,
+                fanout_senders: 16,
                 flood_senders: 16,
                 fanout_seconds: 10.0,
                 warmup_seconds: 2.0,

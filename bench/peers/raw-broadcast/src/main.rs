@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::handshake::server::{
+    Callback, ErrorResponse, Request, Response,
+};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
@@ -39,16 +41,26 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Notes the request path during the WebSocket handshake.
+struct RememberPath<'a>(&'a mut String);
+
+impl Callback for RememberPath<'_> {
+    fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
+        *self.0 = request.uri().path().to_owned();
+        Ok(response)
+    }
+}
+
 async fn serve(stream: TcpStream, subscribers: Subscribers) {
     let mut path = String::new();
-    let remember_path = |request: &Request, response: Response| {
-        path = request.uri().path().to_owned();
-        Ok(response)
-    };
     // A small read buffer keeps idle connections cheap, as in madang's gateway.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let Ok(socket) =
-        tokio_tungstenite::accept_hdr_async_with_config(stream, remember_path, Some(config)).await
+    let Ok(socket) = tokio_tungstenite::accept_hdr_async_with_config(
+        stream,
+        RememberPath(&mut path),
+        Some(config),
+    )
+    .await
     else {
         return;
     };
