@@ -136,7 +136,9 @@ mod tests {
             histogram.record(value);
         }
         assert_eq!(histogram.count(), 1000);
-        assert_eq!(histogram.quantile(0.5), 500);
+        // Values above 128 are kept to within 1/64: 500 reads back as its bucket's top, 503.
+        let p50 = histogram.quantile(0.5);
+        assert!((500..=510).contains(&p50), "{p50}");
         let p99 = histogram.quantile(0.99);
         assert!((990..=1010).contains(&p99), "{p99}");
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
