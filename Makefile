@@ -4,6 +4,9 @@
 CARGO ?= cargo
 WEB_DEPS := web/node_modules/.package-lock.json
 
+# `make bench` and `make bench-smoke`: the benchmark suite (docs/benchmarks.md).
+include bench/bench.mk
+
 .PHONY: run test check web release openapi lint fmt clean
 
 ## Build the web client and run madang (SQLite in ./data) at http://localhost:8080

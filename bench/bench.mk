@@ -1,0 +1,19 @@
+# `make bench`: the full benchmark suite (see docs/benchmarks.md). Writes
+# bench/results/latest.md (the table) and bench/results/latest.json (every measurement).
+# `make bench BENCH_REPEATS=5 BENCH_FLAGS=--fanout-10k` runs more.
+
+BENCH_REPEATS ?= 3
+BENCH_FLAGS ?=
+BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
+
+.PHONY: bench bench-smoke
+
+bench:
+	cd bench/peers/socketio && npm ci --no-audit --no-fund
+	$(CARGO) build --release -p madang -p madang-bench -p raw-broadcast
+	$(BENCH_BIN)/madang-bench suite --profile full --repeats $(BENCH_REPEATS) --out bench/results \
+		--madang-bin $(BENCH_BIN)/madang --raw-bin $(BENCH_BIN)/raw-broadcast $(BENCH_FLAGS)
+
+## The seconds-long run that checks every scenario still runs.
+bench-smoke:
+	scripts/bench-smoke
