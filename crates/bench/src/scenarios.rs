@@ -464,6 +464,8 @@ pub async fn connections(
     anyhow::ensure!(stage.tokens.len() >= sessions, "too few seeded users");
     let pids = stage.server.pids();
     anyhow::ensure!(pids.len() == 1, "connections are measured on one node");
+    // Let the freshly started server finish its start-up allocations, so the baseline RSS
+    // is the idle server's and the per-session figure counts sessions only.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss_bytes(pids[0])?;
     let processes = sessions.div_ceil(MAX_CONNECTIONS_PER_PROCESS / 2).max(1);

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use madang_protocol::rest::{CurrentUser, ErrorBody, PageQuery};
 
-use super::views;
+use super::{page_limit, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
@@ -28,10 +28,7 @@ pub async fn list_users(
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<CurrentUser>>> {
     require_system_admin(&session)?;
-    let limit = match query.limit.unwrap_or(100) {
-        limit @ 1..=1000 => limit,
-        _ => return Err(ApiError::validation("limit: must be 1 to 1000")),
-    };
+    let limit = page_limit(query.limit)?;
     let users = state
         .store
         .users(query.after.map_or(0, |id| id.0), limit)

@@ -10,19 +10,11 @@ use madang_protocol::rest::{
 };
 
 use super::access::guild_access;
-use super::{dispatches, views};
+use super::{dispatches, page_limit, views};
 use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::state::{AppState, now_ms};
-
-/// `limit` of a member or ban page: 1–1000, default 100.
-fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
-    match limit.unwrap_or(100) {
-        limit @ 1..=1000 => Ok(limit),
-        _ => Err(ApiError::validation("limit: must be 1 to 1000")),
-    }
-}
 
 /// The guild's members in user-id order; page with `after` (the last user id you have).
 #[utoipa::path(get, path = "/api/guilds/{guild_id}/members", tag = "members", security(("bearer" = [])),

@@ -171,6 +171,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `limit` of a page of members, bans or users (`PageQuery`): 1–1000, default 100.
+fn page_limit(limit: Option<i64>) -> ApiResult<i64> {
+    match limit.unwrap_or(100) {
+        limit @ 1..=1000 => Ok(limit),
+        _ => Err(ApiError::validation("limit: must be 1 to 1000")),
+    }
+}
+
 /// Liveness: the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
