@@ -6,13 +6,19 @@ BENCH_REPEATS ?= 3
 BENCH_FLAGS ?=
 BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
 
-.PHONY: bench bench-smoke
+.PHONY: bench bench-smoke bench-web
 
 bench:
 	cd bench/peers/socketio && npm ci --no-audit --no-fund
 	$(CARGO) build --release -p madang -p madang-bench -p raw-broadcast
 	$(BENCH_BIN)/madang-bench suite --profile full --repeats $(BENCH_REPEATS) --out bench/results \
 		--madang-bin $(BENCH_BIN)/madang --raw-bin $(BENCH_BIN)/raw-broadcast $(BENCH_FLAGS)
+
+## The web client in Chromium: first-load JavaScript, and scrolling 10,000 messages with the
+## long-task observer on. Writes bench/results/web-client.json.
+bench-web: web
+	$(CARGO) build --release -p madang
+	cd web && MADANG_BIN=$(abspath $(BENCH_BIN))/madang npm run bench
 
 ## The seconds-long run that checks every scenario still runs.
 bench-smoke:

@@ -171,6 +171,9 @@ step('B opens the invite logged out, registers, comes back and joins', async () 
   await composer(B).waitFor();
   await messageText(B, 'This message will be edited').waitFor();
   assert.equal(await page.locator('.sidebar-title').innerText(), 'Study Group');
+  // Presence on both sides at once, without either changing status.
+  await page.locator('.member-list .member:not(.member-offline)', { hasText: alice.display }).waitFor();
+  await waitForOtherSide(A, A.page.locator('.member-list .member:not(.member-offline)', { hasText: jun.display }), 'B online');
   await a11y(B, 'app shell (light)');
   await shot(B, '07-joined');
 });
@@ -235,6 +238,13 @@ step('A runs the guild settings: rename, channels, invites, members', async () =
     return names.indexOf('announcements') === 0;
   });
   await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label')?.includes('announcements'));
+  // …and back with the mouse: #general dragged onto the top half of #announcements.
+  const channelRow = (name) => dialog.locator('[data-channel-row]', { has: page.locator('.settings-row-name', { hasText: new RegExp(`^${name}$`) }) });
+  await channelRow('general').dragTo(channelRow('announcements'), { targetPosition: { x: 60, y: 4 } });
+  await page.waitForFunction(() => {
+    const names = [...document.querySelectorAll('.channel-list .channel-link .channel-name')].map((n) => n.textContent);
+    return names.indexOf('general') === 0 && names.indexOf('announcements') === 1;
+  });
   await a11y(A, 'guild settings: channels');
   await shot(A, '10-settings-channels');
 
@@ -355,3 +365,56 @@ step('A logs out and logs in again', async () => {
   await messageText(A, 'Me too').waitFor();
   await shot(A, '20-logged-in-again-ko');
 });
+
+/** B joins the guild again through the (unlimited) invite link, already logged in. */
+async function rejoin() {
+  await B.page.goto(inviteLink);
+  await B.page.locator('.invite-card button.button-primary').click();
+  await composer(B).waitFor();
+  await A.page.locator('.member-list', { hasText: jun.display }).waitFor();
+}
+
+step('A kicks B, and B sees the guild go at once', async () => {
+  await rejoin();
+  await openGuildSettings(A);
+  const dialog = settingsDialog(A);
+  await dialog.getByRole('tab', { name: '멤버' }).click();
+  await dialog.locator('.settings-member', { hasText: jun.display }).getByRole('button', { name: '내보내기' }).click();
+  const confirm = A.page.locator('dialog[open].confirm-dialog');
+  await confirm.locator('button[type=submit]').click();
+  await confirm.waitFor({ state: 'detached' });
+  await dialog.locator('.settings-member', { hasText: jun.display }).waitFor({ state: 'detached' });
+  await closeDialog(A, dialog);
+  // No reload: the removal arrives over the gateway.
+  await waitForOtherSide(B, B.page.locator('.empty-home'), 'that B was kicked');
+});
+
+step('A hands the guild to B, and B deletes it for everyone', async () => {
+  await rejoin();
+  await openGuildSettings(A);
+  const dialog = settingsDialog(A);
+  await dialog.getByRole('tab', { name: '멤버' }).click();
+  await dialog.locator('.settings-member', { hasText: jun.display }).getByRole('button', { name: '소유권 넘기기' }).click();
+  const confirm = A.page.locator('dialog[open].confirm-dialog');
+  await confirm.locator('button[type=submit]').click();
+  await confirm.waitFor({ state: 'detached' });
+  // A is an admin now: the delete button is gone from A's overview.
+  await dialog.getByRole('tab', { name: '일반' }).click();
+  await dialog.getByRole('button', { name: '서버 나가기' }).waitFor();
+  assert.equal(await dialog.getByRole('button', { name: '서버 삭제' }).count(), 0);
+  await closeDialog(A, dialog);
+
+  await waitForOtherSide(B, B.page.locator('.guild-settings-button'), 'the guild for its new owner');
+  await openGuildSettings(B);
+  const owned = settingsDialog(B);
+  await owned.getByRole('button', { name: 'Delete server' }).click();
+  const deleteConfirm = B.page.locator('dialog[open].confirm-dialog');
+  const submit = deleteConfirm.locator('button[type=submit]');
+  assert.equal(await submit.isDisabled(), true, 'delete is enabled before the name is typed');
+  await deleteConfirm.locator('input[name=confirm_name]').fill('Study Club');
+  await submit.click();
+  await B.page.locator('.empty-home').waitFor();
+  await waitForOtherSide(A, A.page.locator('.empty-home'), 'that the guild was deleted');
+  await shot(A, '21-guild-deleted-ko');
+});
+

@@ -56,8 +56,10 @@ export async function startServer() {
   const output = [];
   let child = null;
 
+  // MADANG_BIN is ours, not a setting of madang's (which would warn about it).
+  const { MADANG_BIN: _ours, ...inherited } = process.env;
   const env = {
-    ...process.env,
+    ...inherited,
     MADANG_PASSWORD_HASHING__MEMORY_KIB: '64',
     MADANG_PASSWORD_HASHING__ITERATIONS: '1',
     MADANG_RATE_LIMITS__AUTH__PER_MINUTE: '100000',

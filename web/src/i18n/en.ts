@@ -224,7 +224,7 @@ export const en = {
       topic: 'Topic',
       uncategorised: 'Without a category',
       empty: 'This server has no channels yet.',
-      hint: 'Use the arrow buttons to change the order; the change is saved at once.',
+      hint: 'Drag channels and categories to change the order (or use the arrow buttons); the change is saved at once.',
       moveUp: 'Move {{name}} up',
       moveDown: 'Move {{name}} down',
       edit: 'Edit {{name}}',

@@ -224,7 +224,7 @@ export const ko: Messages = {
       topic: '주제',
       uncategorised: '카테고리 없음',
       empty: '아직 채널이 없어요.',
-      hint: '화살표 버튼으로 순서를 바꿀 수 있어요. 바로 저장돼요.',
+      hint: '채널과 카테고리를 끌어서 놓거나 화살표 버튼으로 순서를 바꿀 수 있어요. 바로 저장돼요.',
       moveUp: '{{name}} 위로 이동',
       moveDown: '{{name}} 아래로 이동',
       edit: '{{name}} 수정',

@@ -18,6 +18,7 @@ const paths = {
   arrowUp: 'M12 19V5m-6 6 6-6 6 6',
   folder: 'M3 6a1 1 0 0 1 1-1h5l2 2h9a1 1 0 0 1 1 1v10a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V6Z',
   retry: 'M4 12a8 8 0 1 0 2.3-5.7M4 4v4h4',
+  grip: 'M9 6h.01M9 12h.01M9 18h.01M15 6h.01M15 12h.01M15 18h.01',
 } as const;
 
 export type IconName = keyof typeof paths;

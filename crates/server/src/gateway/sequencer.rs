@@ -18,7 +18,7 @@ use madang_protocol::Id;
 use madang_protocol::gateway::{
     DispatchType, PresenceStatus, PresenceUpdate, TypingStart, close_code,
 };
-use madang_store::{EventSource, LoggedEvent, Receipt, SessionCheckpoint, Store};
+use madang_store::{EventSource, LoggedEvent, MembershipEffect, Receipt, SessionCheckpoint, Store};
 use tokio::sync::{mpsc, oneshot};
 
 use super::filter::{Delivery, SessionFilter};
@@ -221,6 +221,27 @@ impl Presence {
             .and_then(|nodes| nodes.values().map(|a| a.status).max_by_key(|s| rank(*s)))
             .unwrap_or(PresenceStatus::Offline)
     }
+
+    /// The guilds whose members see the user's presence, as the nodes announced them.
+    fn guilds_of(&self, user_id: i64) -> HashSet<i64> {
+        self.cluster
+            .get(&user_id)
+            .into_iter()
+            .flat_map(|nodes| nodes.values())
+            .flat_map(|a| a.guild_ids.iter().copied())
+            .collect()
+    }
+}
+
+fn presence_frame(user_id: i64, status: PresenceStatus) -> Arc<str> {
+    unsequenced(
+        DispatchType::PresenceUpdate,
+        &PresenceUpdate {
+            user_id: Id(user_id),
+            status,
+        },
+    )
+    .into()
 }
 
 pub struct Sequencer {
@@ -438,6 +459,11 @@ impl Sequencer {
                                 self.by_guild.entry(event.guild_id).or_default().insert(*id);
                             }
                         }
+                    }
+                    if matches!(event.effect, MembershipEffect::Joined(_))
+                        && self.by_user.contains_key(&target)
+                    {
+                        self.joined(target, event.guild_id);
                     }
                 }
             }
@@ -724,18 +750,14 @@ impl Sequencer {
     fn presence_announced(&mut self, announcement: PresenceAnnouncement) {
         let user_id = announcement.user_id;
         let before = self.presence.status_of(user_id);
+        let guilds_before = self.presence.guilds_of(user_id);
         let nodes = self.presence.cluster.entry(user_id).or_default();
-        let mut guild_ids: HashSet<i64> = nodes
-            .values()
-            .flat_map(|a| a.guild_ids.iter().copied())
-            .collect();
-        guild_ids.extend(announcement.guild_ids.iter().copied());
         if announcement.status == PresenceStatus::Offline {
             nodes.remove(&announcement.stream_id);
         } else {
             let announced = Announced {
                 status: announcement.status,
-                guild_ids: announcement.guild_ids,
+                guild_ids: announcement.guild_ids.clone(),
                 at: Instant::now(),
             };
             nodes.insert(announcement.stream_id, announced);
@@ -744,17 +766,23 @@ impl Sequencer {
             self.presence.cluster.remove(&user_id);
         }
         let after = self.presence.status_of(user_id);
-        if before == after {
+        // A change of status goes to every guild the user was or is seen in; the same status
+        // only to guilds it newly shares (the user joined one), whose members did not know it.
+        let guild_ids: HashSet<i64> = if before != after {
+            guilds_before
+                .into_iter()
+                .chain(announcement.guild_ids)
+                .collect()
+        } else if after != PresenceStatus::Offline {
+            announcement
+                .guild_ids
+                .into_iter()
+                .filter(|g| !guilds_before.contains(g))
+                .collect()
+        } else {
             return;
-        }
-        let frame: Arc<str> = unsequenced(
-            DispatchType::PresenceUpdate,
-            &PresenceUpdate {
-                user_id: Id(user_id),
-                status: after,
-            },
-        )
-        .into();
+        };
+        let frame = presence_frame(user_id, after);
         let mut reached = HashSet::new();
         for guild_id in guild_ids {
             for id in self.by_guild.get(&guild_id).into_iter().flatten() {
@@ -767,6 +795,33 @@ impl Sequencer {
                 }
             }
         }
+    }
+
+    /// A user's sessions here just joined `guild_id` (its GUILD_CREATE is queued): they get
+    /// the presence of the guild's members who are online, and the guild's members, on every
+    /// node, get theirs through a fresh announcement.
+    fn joined(&mut self, user_id: i64, guild_id: i64) {
+        let online: Vec<Arc<str>> = self
+            .presence
+            .cluster
+            .iter()
+            .filter(|(member, nodes)| {
+                **member != user_id && nodes.values().any(|a| a.guild_ids.contains(&guild_id))
+            })
+            .map(|(member, _)| (*member, self.presence.status_of(*member)))
+            .filter(|(_, status)| *status != PresenceStatus::Offline)
+            .map(|(member, status)| presence_frame(member, status))
+            .collect();
+        for id in self.by_user.get(&user_id).into_iter().flatten() {
+            if let Some(session) = self.sessions.get_mut(id)
+                && session.filter.is_member(guild_id)
+            {
+                for frame in &online {
+                    session.push(Outbound::Unsequenced(frame.clone()));
+                }
+            }
+        }
+        self.announce(user_id);
     }
 
     fn shutdown(&mut self) {

@@ -313,7 +313,65 @@ async fn typing_and_presence_reach_members_only(backend: Backend) {
     app.stop().await;
 }
 
+/// Joining a guild while online: the joiner learns who is online there (GUILD_CREATE carries
+/// no presence, being replayable), and the members learn the joiner is online, at once.
+async fn a_joiner_and_the_guild_see_each_other_online(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kim = app.register("kim").await;
+    let lee = app.register("lee").await;
+    let park = app.register("park").await;
+    let (guild, _) = app.create_guild(&kim, "Study group").await;
+    // Park is online elsewhere and shares nothing with kim or lee: not to be announced.
+    app.create_guild(&park, "Elsewhere").await;
+    let mut kim_client = Client::connect_and_identify(app.address, &kim.token).await;
+    let _park_client = Client::connect_and_identify(app.address, &park.token).await;
+    let mut lee_client = Client::connect_and_identify(app.address, &lee.token).await;
+
+    app.join(&guild, &kim, &lee).await;
+    let mut seen_by_lee = Vec::new();
+    loop {
+        let dispatch = lee_client.dispatch().await;
+        match dispatch.t.as_str() {
+            "GUILD_CREATE" => assert_eq!(dispatch.d["id"], guild.as_str()),
+            "PRESENCE_UPDATE" => {
+                seen_by_lee.push(dispatch.d);
+                break;
+            }
+            other => panic!("unexpected {other} {}", dispatch.d),
+        }
+    }
+    assert_eq!(
+        seen_by_lee,
+        vec![json!({"user_id": kim.id, "status": "online"})]
+    );
+    // Kim hears of the invite and the join, and then that lee is online.
+    let mut seen_by_kim = Vec::new();
+    let presence = loop {
+        let dispatch = kim_client.dispatch().await;
+        if dispatch.t == "PRESENCE_UPDATE" {
+            break dispatch.d;
+        }
+        seen_by_kim.push(dispatch.t);
+    };
+    assert!(
+        seen_by_kim.contains(&"GUILD_MEMBER_ADD".to_owned()),
+        "{seen_by_kim:?}"
+    );
+    assert_eq!(presence, json!({"user_id": lee.id, "status": "online"}));
+
+    // Nothing about park reached lee: the next dispatch of any kind is lee's own sentinel.
+    app.patch("/api/users/@me", &lee.token, json!({"display_name": "Lee"}))
+        .await
+        .expect(StatusCode::OK);
+    let next = lee_client.dispatch().await;
+    assert_eq!(next.t, "USER_UPDATE", "{}", next.d);
+    app.stop().await;
+}
+
 on_both_backends!(
     every_rest_mutation_yields_its_dispatch,
-    typing_and_presence_reach_members_only
+    typing_and_presence_reach_members_only,
+    a_joiner_and_the_guild_see_each_other_online
 );

@@ -1,7 +1,8 @@
-// Channels and categories: create, rename (with topic and category), move up and down, delete.
-// Moves are sent at once and shown before the server answers; a refusal puts them back.
+// Channels and categories: create, rename (with topic and category), reorder (drag and drop, or
+// move up and down from the keyboard), delete. Moves are sent at once and shown before the
+// server answers; a refusal puts them back.
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useState, type DragEvent, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errors';
@@ -11,7 +12,7 @@ import { queryKeys } from '../../chat/queryKeys';
 import { Icon, type IconName } from '../../ui/Icon';
 import { useChannels } from '../shell/useChatQueries';
 import { dropChannel, putChannel } from './cache';
-import { applyPlacements, endPosition, moveChannel, shownParent, siblingsOf, type Placement } from './channelOrder';
+import { applyPlacements, dropPlacements, endPosition, moveChannel, shownParent, siblingsOf, type DropEdge, type Placement } from './channelOrder';
 import { ConfirmAction } from './ConfirmAction';
 import type { SettingsProps } from './GuildSettings';
 
@@ -176,8 +177,19 @@ interface RowActions {
   editing: Snowflake | null;
   setEditing: (id: Snowflake | null) => void;
   move: (channel: Channel, direction: -1 | 1) => void;
+  /** The row being dragged: the drop targets need it while dragging, when the drag data is unreadable. */
+  dragging: Snowflake | null;
+  setDragging: (id: Snowflake | null) => void;
+  place: (placements: Placement[]) => void;
   remove: (channel: Channel) => void;
   moving: boolean;
+}
+
+/** A channel dragged over a category goes inside it; otherwise the pointer's half of the row says. */
+function dropEdge(event: DragEvent<HTMLElement>, target: Channel, dragged: Channel | undefined): DropEdge {
+  if (target.kind === 'category' && dragged && dragged.kind !== 'category') return 'inside';
+  const box = event.currentTarget.getBoundingClientRect();
+  return event.clientY < box.top + box.height / 2 ? 'before' : 'after';
 }
 
 function ChannelRow({ channel, channels, actions, children }: { channel: Channel; channels: Channel[]; actions: RowActions; children?: ReactNode }) {
@@ -185,9 +197,45 @@ function ChannelRow({ channel, channels, actions, children }: { channel: Channel
   const siblings = siblingsOf(channels, channel);
   const index = siblings.findIndex((c) => c.id === channel.id);
   const name = channel.name;
+  const [dropAt, setDropAt] = useState<DropEdge | null>(null);
+  const placementsFor = (event: DragEvent<HTMLElement>) => {
+    if (!actions.dragging) return null;
+    const dragged = channels.find((c) => c.id === actions.dragging);
+    return dropPlacements(channels, actions.dragging, channel.id, dropEdge(event, channel, dragged));
+  };
   return (
     <li className={`settings-channel ${channel.kind === 'category' ? 'settings-channel-category' : ''}`}>
-      <div className="settings-row">
+      <div
+        className={`settings-row ${dropAt ? `settings-row-drop-${dropAt}` : ''} ${actions.dragging === channel.id ? 'settings-row-dragging' : ''}`}
+        data-channel-row={channel.id}
+        draggable={!actions.moving}
+        onDragStart={(event) => {
+          event.stopPropagation();
+          event.dataTransfer.effectAllowed = 'move';
+          event.dataTransfer.setData('text/plain', name);
+          actions.setDragging(channel.id);
+        }}
+        onDragEnd={() => actions.setDragging(null)}
+        onDragOver={(event) => {
+          if (!placementsFor(event)) {
+            setDropAt(null);
+            return;
+          }
+          // Accepting the drop is done by cancelling dragover.
+          event.preventDefault();
+          event.dataTransfer.dropEffect = 'move';
+          setDropAt(dropEdge(event, channel, channels.find((c) => c.id === actions.dragging)));
+        }}
+        onDragLeave={() => setDropAt(null)}
+        onDrop={(event) => {
+          event.preventDefault();
+          setDropAt(null);
+          const placements = placementsFor(event);
+          actions.setDragging(null);
+          if (placements) actions.place(placements);
+        }}
+      >
+        <Icon name="grip" size={18} />
         <Icon name={kindIcon[channel.kind]} size={18} />
         <span className="settings-row-name">{name}</span>
         <span className="settings-row-actions">
@@ -255,6 +303,7 @@ export function ChannelSettings({ guild }: SettingsProps) {
   const queryClient = useQueryClient();
   const channels = useChannels(guild.id).data ?? [];
   const [editing, setEditing] = useState<Snowflake | null>(null);
+  const [dragging, setDragging] = useState<Snowflake | null>(null);
   const [deleting, setDeleting] = useState<Channel | null>(null);
   // Where the keyboard focus goes once a moved row is in its new place.
   const [refocus, setRefocus] = useState<{ id: Snowflake; direction: -1 | 1 } | null>(null);
@@ -289,6 +338,9 @@ export function ChannelSettings({ guild }: SettingsProps) {
       setRefocus({ id: channel.id, direction });
       reorder.mutate(placements);
     },
+    dragging,
+    setDragging,
+    place: (placements) => reorder.mutate(placements),
     remove: setDeleting,
   };
   const sections = channelTree(channels);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Channel } from '../../api/types';
-import { applyPlacements, endPosition, moveChannel, siblingsOf } from './channelOrder';
+import { applyPlacements, dropPlacements, endPosition, moveChannel, siblingsOf } from './channelOrder';
 
 const channel = (id: string, kind: Channel['kind'], position: number, parent_id: string | null = null): Channel => ({
   id,
@@ -69,5 +69,53 @@ describe('channel reordering', () => {
     const moved = applyPlacements(channels, [{ id: '10', position: 5, parent_id: '30' }]);
     expect(moved.find((c) => c.id === '10')).toMatchObject({ position: 5, parent_id: '30' });
     expect(moved).toHaveLength(channels.length);
+  });
+
+  it('drops a channel before or after another of its kind, renumbering its new siblings', () => {
+    expect(dropPlacements(channels, '11', '10', 'before')).toEqual([
+      { id: '11', position: 0, parent_id: null },
+      { id: '10', position: 1, parent_id: null },
+    ]);
+    expect(dropPlacements(channels, '21', '22', 'after')).toEqual([
+      { id: '22', position: 0, parent_id: '20' },
+      { id: '21', position: 1, parent_id: '20' },
+    ]);
+  });
+
+  it('moves a dragged channel into the category of the channel it is dropped on', () => {
+    expect(dropPlacements(channels, '10', '21', 'after')).toEqual([
+      { id: '21', position: 0, parent_id: '20' },
+      { id: '10', position: 1, parent_id: '20' },
+      { id: '22', position: 2, parent_id: '20' },
+    ]);
+    expect(dropPlacements(channels, '23', '12', 'before')).toEqual([
+      { id: '23', position: 0, parent_id: null },
+      { id: '12', position: 1, parent_id: null },
+    ]);
+  });
+
+  it('puts a channel dropped on a category last inside it', () => {
+    expect(dropPlacements(channels, '10', '30', 'inside')).toEqual([{ id: '10', position: 0, parent_id: '30' }]);
+    expect(dropPlacements(channels, '12', '20', 'inside')).toEqual([
+      { id: '23', position: 0, parent_id: '20' },
+      { id: '12', position: 1, parent_id: '20' },
+    ]);
+  });
+
+  it('reorders categories only among categories', () => {
+    expect(dropPlacements(channels, '20', '30', 'after')).toEqual([
+      { id: '30', position: 0, parent_id: null },
+      { id: '20', position: 1, parent_id: null },
+    ]);
+    expect(dropPlacements(channels, '20', '21', 'before')).toBeNull();
+    expect(dropPlacements(channels, '10', '20', 'before')).toBeNull();
+  });
+
+  it('refuses drops that change nothing or mix text and voice', () => {
+    expect(dropPlacements(channels, '10', '11', 'before')).toBeNull();
+    expect(dropPlacements(channels, '11', '10', 'after')).toBeNull();
+    expect(dropPlacements(channels, '10', '10', 'before')).toBeNull();
+    expect(dropPlacements(channels, '10', '12', 'before')).toBeNull();
+    expect(dropPlacements(channels, '22', '20', 'inside')).toBeNull();
   });
 });

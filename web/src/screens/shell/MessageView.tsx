@@ -62,6 +62,8 @@ function ListFooter() {
 }
 
 const listComponents = { Header: ListHeader, Footer: ListFooter };
+const rowKey = (_index: number, row: Row) => row.key;
+const followWhenAtBottom = (atBottom: boolean) => (atBottom ? ('smooth' as const) : false);
 
 function PendingRow({ pending, grouped }: { pending: PendingMessage; grouped: boolean }) {
   const { t } = useTranslation();
@@ -275,7 +277,9 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   const endEdit = useCallback(() => setEditingId(null), []);
   const onStartEdit = useCallback((message: Message) => setEditingId(message.id), []);
 
-  const renderRow = (index: number, row: Row) => {
+  // Virtuoso re-renders every shown row when a prop changes identity, so the props it gets
+  // change only with what they show (scrolling re-renders the list on every event).
+  const renderRow = useCallback((index: number, row: Row) => {
     if (row.kind === 'welcome') return <ChannelWelcome channelName={channel.name} />;
     const position = index - firstItemIndex;
     const previous = rows[position - 1];
@@ -305,7 +309,13 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
         )}
       </div>
     );
-  };
+  }, [channel.name, firstItemIndex, rows, unreadAfter, byId, me?.id, canModerate, editingId, onStartEdit, endEdit, saveEdit]);
+  const hasOlder = Boolean(history.hasNextPage);
+  const listContext = useMemo(() => ({ channelName: channel.name, hasOlder }), [channel.name, hasOlder]);
+  const { fetchNextPage, isFetchingNextPage } = history;
+  const loadOlder = useCallback(() => {
+    if (hasOlder && !isFetchingNextPage) void fetchNextPage();
+  }, [hasOlder, isFetchingNextPage, fetchNextPage]);
 
   return (
     <section className="message-view" aria-label={t('messages.list', { channel: channel.name })}>
@@ -324,20 +334,18 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
             ref={virtuoso}
             className="virtuoso"
             data={rows}
-            context={{ channelName: channel.name, hasOlder: Boolean(history.hasNextPage) }}
+            context={listContext}
             components={listComponents}
             firstItemIndex={firstItemIndex}
             initialTopMostItemIndex={{ index: 'LAST', align: 'end' }}
-            computeItemKey={(_index, row) => row.key}
+            computeItemKey={rowKey}
             itemContent={renderRow}
             alignToBottom
-            followOutput={(bottom) => (bottom ? 'smooth' : false)}
+            followOutput={followWhenAtBottom}
             atBottomStateChange={setAtBottom}
             atBottomThreshold={48}
             increaseViewportBy={{ top: 600, bottom: 200 }}
-            startReached={() => {
-              if (history.hasNextPage && !history.isFetchingNextPage) void history.fetchNextPage();
-            }}
+            startReached={loadOlder}
           />
         )}
         {!atBottom && (
