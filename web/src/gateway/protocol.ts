@@ -5,6 +5,7 @@
 // which `t` is written here, and the type checker fails when the server's `DispatchType` gains
 // or drops a type this map does not.
 import type { components } from '../api/schema';
+import type { VoiceServerFrame } from '../voice/protocol';
 import type { Channel, CurrentUser, Guild, Invite, Message, ReadState } from '../api/types';
 
 type Schemas = components['schemas'];
@@ -59,7 +60,8 @@ export type ServerFrame =
   | { op: 'heartbeat_ack'; d?: unknown }
   | { op: 'dispatch'; t: string; s?: number | null; d: unknown }
   | { op: 'invalid_session'; d: Schemas['InvalidSession'] }
-  | { op: 'reconnect'; d?: unknown };
+  | { op: 'reconnect'; d?: unknown }
+  | VoiceServerFrame;
 
 /** What the client sends: heartbeat, identify, resume, typing, presence_update. */
 export type ClientFrame = Schemas['ClientFrame'];
