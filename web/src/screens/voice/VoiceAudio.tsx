@@ -28,7 +28,7 @@ function RemoteAudio({ remote, muted, speaker }: { remote: RemoteTrack; muted: b
     const element = ref.current as SinkElement | null;
     if (element?.setSinkId) void element.setSinkId(speaker ?? '').catch(() => undefined);
   }, [speaker]);
-  return <audio ref={ref} autoPlay muted={muted} data-mid={remote.mid} data-user-id={remote.userId} />;
+  return <audio ref={ref} autoPlay muted={muted} data-user-id={remote.userId} />;
 }
 
 export function VoiceAudio() {
