@@ -302,3 +302,23 @@ step('C leaves: C’s tiles and audio go away at A and B', async () => {
   await waitForMedia(users.A, ['B'], 'camera');
   await shot(users.A, 'voice-04-after-leave');
 });
+
+step('A (the owner) mutes B for everyone, then disconnects B from voice', async () => {
+  const { A, B } = users;
+  const menuButton = tile(A, 'B').getByRole('button', { name: `Options for ${people.B.display}` });
+  await menuButton.click();
+  const menu = A.page.getByRole('group', { name: `Options for ${people.B.display}` });
+  await menu.getByRole('button', { name: 'Mute for everyone' }).click();
+  await Promise.all([
+    tile(B, 'B').locator('[data-flag=server]').waitFor(),
+    tile(A, 'B').locator('[data-flag=server]').waitFor(),
+    waitForAudioSilence(A, 'B'),
+  ]);
+  log('B is muted by the owner: no audio from B reaches A');
+
+  await menuButton.click();
+  await menu.getByRole('button', { name: 'Disconnect from voice' }).click();
+  await B.page.locator('.voice-view[data-voice-status=idle]').waitFor({ timeout: 5_000 });
+  await B.page.getByRole('alert').filter({ hasText: 'You were disconnected from voice.' }).waitFor();
+  await tile(A, 'B').waitFor({ state: 'detached', timeout: 5_000 });
+});

@@ -159,14 +159,23 @@ function ScreenTile({ userId, name, stream, track }: { userId: Snowflake; name: 
   );
 }
 
-function Controls({ onSettings }: { onSettings: () => void }) {
+/** `serverMuted`: a moderator muted you; unmuting yourself is not possible until they lift it. */
+function Controls({ serverMuted, onSettings }: { serverMuted: boolean; onSettings: () => void }) {
   const { t } = useTranslation();
   const { selfMute, selfDeaf, camera, screen } = useVoice();
   const canShare = typeof navigator !== 'undefined' && Boolean(navigator.mediaDevices?.getDisplayMedia);
+  const micLabel = serverMuted ? t('voice.serverMuted') : selfMute ? t('voice.unmute') : t('voice.mute');
   return (
     <div className="voice-controls" role="group" aria-label={t('voice.controls')}>
-      <button type="button" className={`voice-control ${selfMute ? 'voice-control-off' : ''}`} aria-label={selfMute ? t('voice.unmute') : t('voice.mute')} title={selfMute ? t('voice.unmute') : t('voice.mute')} onClick={() => void voice.setMute(!selfMute)}>
-        <Icon name={selfMute ? 'micOff' : 'mic'} />
+      <button
+        type="button"
+        className={`voice-control ${selfMute || serverMuted ? 'voice-control-off' : ''}`}
+        aria-label={micLabel}
+        title={micLabel}
+        disabled={serverMuted}
+        onClick={() => void voice.setMute(!selfMute)}
+      >
+        <Icon name={selfMute || serverMuted ? 'micOff' : 'mic'} />
       </button>
       <button type="button" className={`voice-control ${selfDeaf ? 'voice-control-off' : ''}`} aria-label={selfDeaf ? t('voice.undeafen') : t('voice.deafen')} title={selfDeaf ? t('voice.undeafen') : t('voice.deafen')} onClick={() => void voice.setDeaf(!selfDeaf)}>
         <Icon name={selfDeaf ? 'headphonesOff' : 'headphones'} />
@@ -266,7 +275,7 @@ export function VoiceView({ guild, channel, members }: { guild: Guild; channel: 
             .map((track) => <ScreenTile key={track.mid} userId={track.userId} name={nameOf(track.userId)} track={track.track} />)}
       </ul>
       {here ? (
-        <Controls onSettings={() => setSettingsOpen(true)} />
+        <Controls serverMuted={Boolean(me && guildStates?.[me.id]?.server_mute)} onSettings={() => setSettingsOpen(true)} />
       ) : (
         <div className="voice-controls">
           <button type="button" className="button button-primary" onClick={() => void voice.join(guild.id, channel.id)}>
