@@ -40,6 +40,7 @@ pub async fn create_guild(
         topic: None,
         parent_id: None,
         position,
+        user_limit: None,
         created_at: now,
     };
     let channels = [
@@ -218,6 +219,15 @@ pub async fn create_channel(
         Some(position) => validate::position(position)?,
         None => state.store.next_channel_position(guild_id.0).await?,
     };
+    let user_limit = match (request.kind, request.user_limit) {
+        (_, None) => None,
+        (ChannelKind::Voice, Some(limit)) => Some(validate::user_limit(limit)?),
+        (_, Some(_)) => {
+            return Err(ApiError::validation(
+                "user_limit: only voice channels have one",
+            ));
+        }
+    };
     let channel = ChannelRow {
         id: state.next_id().0,
         guild_id: guild_id.0,
@@ -228,6 +238,7 @@ pub async fn create_channel(
             .filter(|t| !t.is_empty()),
         parent_id: request.parent_id.map(|id| id.0),
         position,
+        user_limit,
         created_at: now_ms(),
     };
     state
