@@ -58,14 +58,22 @@ impl Application {
         let (gateway, store) =
             Gateway::start(&config, store, stream_id, voice_commands.clone()).await?;
         let voice = if config.voice.enabled {
-            Some(Voice::start(
+            // Chat keeps working without voice: a taken UDP port (a second node on one host)
+            // switches voice off on this node, loudly, instead of refusing to start.
+            match Voice::start(
                 &config.voice,
                 store.clone(),
                 stream_id,
                 voice_commands,
                 voice_received,
                 gateway.session_frames(),
-            )?)
+            ) {
+                Ok(voice) => Some(voice),
+                Err(error) => {
+                    tracing::error!("voice is off on this node: {error:#}");
+                    None
+                }
+            }
         } else {
             None
         };
