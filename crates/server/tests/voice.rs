@@ -18,6 +18,7 @@ use base64::Engine;
 use client::{Client, WAIT};
 use common::{Backend, TestApp, TestUser, spawn_app, spawn_app_with};
 use hmac::{Hmac, KeyInit, Mac};
+use madang_store::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
@@ -29,6 +30,9 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
 const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
+/// str0m notices a dead peer after about 20 s without answers to its checks; the SFU then
+/// grants 5 s to come back.
+const ICE_TIMEOUT_WAIT: Duration = Duration::from_secs(60);
 
 // ---- a WebRTC client: one str0m `Rtc` on its own UDP socket, in its own task ----
 
@@ -53,6 +57,8 @@ enum PeerCommand {
     JoinOffer(oneshot::Sender<(SdpOffer, String)>),
     AcceptAnswer(SdpAnswer),
     AcceptOffer(SdpOffer, oneshot::Sender<SdpAnswer>),
+    /// A later offer restarting ICE, as after a network change or a resume.
+    RestartOffer(oneshot::Sender<SdpOffer>),
     /// Start or stop writing Opus frames every 20 ms (loud, so the speaking flag turns on).
     Send(bool),
 }
@@ -95,6 +101,14 @@ impl Peer {
             .send(PeerCommand::AcceptOffer(offer, reply))
             .unwrap();
         answer.await.unwrap()
+    }
+
+    async fn restart_offer(&self) -> SdpOffer {
+        let (reply, offer) = oneshot::channel();
+        self.commands
+            .send(PeerCommand::RestartOffer(reply))
+            .unwrap();
+        offer.await.unwrap()
     }
 
     fn send_audio(&self, on: bool) {
@@ -186,6 +200,13 @@ async fn run_peer(
                         let answer = rtc.sdp_api().accept_offer(offer).expect("the server's offer applies");
                         let _ = reply.send(answer);
                     }
+                    PeerCommand::RestartOffer(reply) => {
+                        let mut change = rtc.sdp_api();
+                        change.ice_restart(true);
+                        let (offer, pending_offer) = change.apply().expect("an ICE restart offer");
+                        pending = Some(pending_offer);
+                        let _ = reply.send(offer);
+                    }
                     PeerCommand::Send(on) => {
                         sending = on;
                         next_audio = Instant::now();
@@ -243,14 +264,30 @@ impl Session {
 
     /// The first frame (held or new) that `matches`, keeping the others in order.
     async fn next(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        self.next_within(WAIT, what, matches).await
+    }
+
+    async fn next_within(
+        &mut self,
+        wait: Duration,
+        what: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Value {
         if let Some(index) = self.held.iter().position(&matches) {
             return self.held.remove(index).unwrap();
         }
-        let deadline = tokio::time::Instant::now() + WAIT;
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let frame = tokio::time::timeout_at(deadline, self.client.json())
-                .await
-                .unwrap_or_else(|_| panic!("timed out waiting for {what}; held: {:?}", self.held));
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let frame = match self.client.frame_within(left).await {
+                client::Frame::Json(frame) => frame,
+                client::Frame::Closed(code) => {
+                    panic!(
+                        "closed with {code:?} while waiting for {what}; held: {:?}",
+                        self.held
+                    )
+                }
+            };
             if let Some(s) = frame["s"].as_i64() {
                 assert_eq!(s, self.client.seq + 1, "s must go up by one: {frame}");
                 self.client.seq = s;
@@ -364,6 +401,8 @@ struct Call {
     /// The m-line on which Bob receives Alice's audio, and the reverse.
     alice_at_bob: String,
     bob_at_alice: String,
+    /// Bob's own sending m-line.
+    bob_mid: String,
 }
 
 async fn call(g: &Guild) -> Call {
@@ -383,7 +422,7 @@ async fn call(g: &Guild) -> Call {
         .wait_for("Alice connected", |s| s.connected)
         .await;
 
-    bob.join(&bob_peer, &g.voice_channel).await;
+    let bob_mid = bob.join(&bob_peer, &g.voice_channel).await;
     // Bob is offered Alice's track; Alice is offered Bob's.
     let offered_to_bob = bob.answer_offer(&bob_peer).await;
     assert_eq!(offered_to_bob.len(), 1, "{offered_to_bob:?}");
@@ -400,6 +439,7 @@ async fn call(g: &Guild) -> Call {
     Call {
         alice_at_bob: offered_to_bob[0]["mid"].as_str().unwrap().to_owned(),
         bob_at_alice: offered_to_alice[0]["mid"].as_str().unwrap().to_owned(),
+        bob_mid,
         alice,
         bob,
         alice_peer,
@@ -430,228 +470,294 @@ async fn received_while_sending(
         .collect()
 }
 
-async fn each_backend(test: impl AsyncFn(TestApp)) {
-    for backend in [Backend::Sqlite, Backend::Postgres] {
-        if let Some(app) = spawn_app(backend).await {
-            test(app).await;
-        }
+async fn audio_flows_between_two_people_and_mute_stops_it(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let Call {
+        mut alice,
+        mut bob,
+        mut alice_peer,
+        mut bob_peer,
+        alice_at_bob,
+        ..
+    } = call(&g).await;
+
+    alice_peer.send_audio(true);
+    bob_peer
+        .wait_for("Alice's audio at Bob", |s| {
+            s.received_on(&alice_at_bob).len() >= 10
+        })
+        .await;
+    let speaking = bob
+        .next("VOICE_SPEAKING", |f| {
+            f["t"] == "VOICE_SPEAKING" && f["d"]["user_id"] == g.alice.id.as_str()
+        })
+        .await;
+    assert_eq!(speaking["d"]["speaking"], true);
+    assert_eq!(speaking["s"], Value::Null);
+
+    // Muting stops forwarding: the update comes after the SFU applied it.
+    alice.set_flags(true).await;
+    let state = bob.voice_state_of(&g.alice.id).await;
+    assert_eq!(state["self_mute"], true);
+    let muted_from = alice_peer.stats().sent;
+    let leaked =
+        received_while_sending(&mut alice_peer, &bob_peer, &alice_at_bob, muted_from, 25).await;
+    assert!(
+        leaked.is_empty(),
+        "frames sent while muted reached Bob: {leaked:?}"
+    );
+
+    alice.set_flags(false).await;
+    bob.voice_state_of(&g.alice.id).await;
+    let unmuted_from = alice_peer.stats().sent;
+    bob_peer
+        .wait_for("Alice's audio after unmuting", |s| {
+            s.received_on(&alice_at_bob)
+                .iter()
+                .any(|n| *n >= unmuted_from)
+        })
+        .await;
+    g.app.stop().await;
+}
+
+async fn leaving_removes_the_track_and_tells_the_guild(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let carol = g.app.register("carol").await;
+    g.app.join(&g.guild_id, &g.alice, &carol).await;
+    let mut carol_session = Session::identify(&g.app, &carol).await;
+    let Call {
+        mut alice,
+        mut bob,
+        alice_peer,
+        ..
+    } = call(&g).await;
+    // Carol is not in voice but sees who is.
+    carol_session.voice_state_of(&g.bob.id).await;
+
+    bob.send("voice_leave", Value::Null).await;
+    let tracks = alice.answer_offer(&alice_peer).await;
+    assert!(
+        tracks.is_empty(),
+        "Bob's track is gone from Alice's offer: {tracks:?}"
+    );
+    for session in [&mut alice, &mut carol_session] {
+        let left = session.voice_state_of(&g.bob.id).await;
+        assert_eq!(left["channel_id"], Value::Null, "{left}");
     }
+    // A newly identified session sees only Alice in the channel.
+    let mut late = Client::connect(g.app.address).await;
+    let ready = late.identify(&carol.token).await;
+    let states = ready["guilds"][0]["voice_states"].as_array().unwrap();
+    assert_eq!(states.len(), 1, "{states:?}");
+    assert_eq!(states[0]["user_id"], g.alice.id.as_str());
+    // Leaving twice is refused without closing the connection.
+    bob.send("voice_leave", Value::Null).await;
+    assert_eq!(bob.op("voice_error").await["code"], "conflict");
+    g.app.stop().await;
 }
 
-#[tokio::test]
-async fn audio_flows_between_two_people_and_mute_stops_it() {
-    each_backend(async |app| {
-        let g = guild(app).await;
-        let Call {
-            mut alice,
-            mut bob,
-            mut alice_peer,
-            mut bob_peer,
-            alice_at_bob,
-            ..
-        } = call(&g).await;
+async fn joins_outside_ones_guilds_voice_channels_are_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let dave = g.app.register("dave").await;
+    let peer = Peer::start().await;
+    let (offer, mid) = peer.join_offer().await;
 
-        alice_peer.send_audio(true);
-        bob_peer
-            .wait_for("Alice's audio at Bob", |s| {
-                s.received_on(&alice_at_bob).len() >= 10
-            })
-            .await;
-        let speaking = bob
-            .next("VOICE_SPEAKING", |f| {
-                f["t"] == "VOICE_SPEAKING" && f["d"]["user_id"] == g.alice.id.as_str()
-            })
-            .await;
-        assert_eq!(speaking["d"]["speaking"], true);
-        assert_eq!(speaking["s"], Value::Null);
+    let mut outsider = Session::identify(&g.app, &dave).await;
+    let refused = outsider.voice_join(&g.voice_channel, &offer, &mid).await;
+    assert_eq!(refused["op"], "voice_error", "{refused}");
+    assert_eq!(refused["d"]["code"], "unknown_channel");
 
-        // Muting stops forwarding: the update comes after the SFU applied it.
-        alice.set_flags(true).await;
-        let state = bob.voice_state_of(&g.alice.id).await;
-        assert_eq!(state["self_mute"], true);
-        let muted_from = alice_peer.stats().sent;
-        let leaked =
-            received_while_sending(&mut alice_peer, &bob_peer, &alice_at_bob, muted_from, 25).await;
-        assert!(
-            leaked.is_empty(),
-            "frames sent while muted reached Bob: {leaked:?}"
-        );
+    let mut bob = Session::identify(&g.app, &g.bob).await;
+    let refused = bob.voice_join(&g.text_channel, &offer, &mid).await;
+    assert_eq!(refused["d"]["code"], "unknown_channel");
+    let refused = bob.voice_join("123456789", &offer, &mid).await;
+    assert_eq!(refused["d"]["code"], "unknown_channel");
 
-        alice.set_flags(false).await;
-        bob.voice_state_of(&g.alice.id).await;
-        let unmuted_from = alice_peer.stats().sent;
-        bob_peer
-            .wait_for("Alice's audio after unmuting", |s| {
-                s.received_on(&alice_at_bob)
-                    .iter()
-                    .any(|n| *n >= unmuted_from)
-            })
-            .await;
-        g.app.stop().await;
-    })
+    // A channel for one: the second person is turned away.
+    let small = g
+        .app
+        .post(
+            &format!("/api/guilds/{}/channels", g.guild_id),
+            &g.alice.token,
+            json!({"name": "booth", "kind": "voice", "user_limit": 1}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(small["user_limit"], 1);
+    let small = small["id"].as_str().unwrap();
+    let mut alice = Session::identify(&g.app, &g.alice).await;
+    let alice_peer = Peer::start().await;
+    alice.join(&alice_peer, small).await;
+    let refused = bob.voice_join(small, &offer, &mid).await;
+    assert_eq!(refused["d"]["code"], "voice_channel_full");
+
+    // The connection stays usable after refusals.
+    bob.client
+        .send(json!({"op": "heartbeat", "d": {"seq": null}}))
+        .await;
+    bob.op("heartbeat_ack").await;
+    g.app.stop().await;
+}
+
+async fn a_server_muted_member_cannot_unmute_and_can_be_disconnected(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let Call {
+        mut alice,
+        mut bob,
+        mut alice_peer,
+        mut bob_peer,
+        bob_at_alice,
+        ..
+    } = call(&g).await;
+    let path = format!("/api/guilds/{}/voice-states/{}", g.guild_id, g.bob.id);
+
+    // Bob may not moderate the owner; a member is not a moderator at all.
+    g.app
+        .patch(
+            &format!("/api/guilds/{}/voice-states/{}", g.guild_id, g.alice.id),
+            &g.bob.token,
+            json!({"server_mute": true}),
+        )
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+
+    bob_peer.send_audio(true);
+    alice_peer
+        .wait_for("Bob's audio at Alice", |s| {
+            s.received_on(&bob_at_alice).len() >= 5
+        })
+        .await;
+    let muted = g
+        .app
+        .patch(&path, &g.alice.token, json!({"server_mute": true}))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(muted["server_mute"], true);
+    let state = bob.voice_state_of(&g.bob.id).await;
+    assert_eq!(state["server_mute"], true);
+
+    // Clearing his own mute does not lift the moderator's.
+    bob.set_flags(false).await;
+    let state = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(state["server_mute"], true);
+    let state = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(
+        (state["self_mute"].clone(), state["server_mute"].clone()),
+        (json!(false), json!(true))
+    );
+    let muted_from = bob_peer.stats().sent;
+    let leaked =
+        received_while_sending(&mut bob_peer, &alice_peer, &bob_at_alice, muted_from, 25).await;
+    assert!(
+        leaked.is_empty(),
+        "frames of a server-muted member were forwarded: {leaked:?}"
+    );
+
+    g.app
+        .delete(&path, &g.alice.token)
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    let left = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(left["channel_id"], Value::Null);
+    let tracks = alice.answer_offer(&alice_peer).await;
+    assert!(tracks.is_empty(), "{tracks:?}");
+    // Not in voice any more: 404.
+    g.app
+        .delete(&path, &g.alice.token)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    g.app.stop().await;
+}
+
+async fn a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let Call {
+        mut alice,
+        bob,
+        mut alice_peer,
+        bob_peer,
+        bob_at_alice,
+        bob_mid,
+        ..
+    } = call(&g).await;
+
+    // Bob's WebSocket drops; he resumes and his call is still his: his ICE-restart offer
+    // is answered, and his audio still reaches Alice.
+    let Session { client, .. } = bob;
+    let (client, _replayed) = client.resume(g.app.address, &g.bob.token).await;
+    let mut bob = Session {
+        client,
+        held: VecDeque::new(),
+    };
+    let offer = bob_peer.restart_offer().await;
+    bob.send(
+        "voice_offer",
+        json!({"offer": offer, "tracks": [{"mid": bob_mid, "kind": "audio"}]}),
+    )
     .await;
+    let answer = bob.op("voice_answer").await;
+    bob_peer.accept_answer(serde_json::from_value(answer["answer"].clone()).unwrap());
+    bob_peer.send_audio(true);
+    let resumed_from = bob_peer.stats().sent;
+    alice_peer
+        .wait_for("Bob's audio after his resume", |s| {
+            s.received_on(&bob_at_alice)
+                .iter()
+                .any(|n| *n >= resumed_from)
+        })
+        .await;
+
+    // Bob's browser vanishes (no more UDP): ICE times out and he is removed from the call.
+    drop(bob_peer);
+    let left = alice
+        .next_within(
+            ICE_TIMEOUT_WAIT,
+            "Bob's departure after the ICE timeout",
+            |f| f["t"] == "VOICE_STATE_UPDATE" && f["d"]["user_id"] == g.bob.id.as_str(),
+        )
+        .await["d"]
+        .clone();
+    assert_eq!(left["channel_id"], Value::Null);
+
+    // Alice signs out: her session closes with 4004 and her call ends with it.
+    let mut observer = Session::identify(&g.app, &g.bob).await;
+    g.app
+        .call(
+            reqwest::Method::POST,
+            "/api/auth/logout",
+            Some(&g.alice.token),
+            None,
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    assert_eq!(alice.client.closed().await, Some(4004));
+    let left = observer.voice_state_of(&g.alice.id).await;
+    assert_eq!(left["channel_id"], Value::Null);
+    g.app.stop().await;
 }
 
-#[tokio::test]
-async fn leaving_removes_the_track_and_tells_the_guild() {
-    each_backend(async |app| {
-        let g = guild(app).await;
-        let carol = g.app.register("carol").await;
-        g.app.join(&g.guild_id, &g.alice, &carol).await;
-        let mut carol_session = Session::identify(&g.app, &carol).await;
-        let Call {
-            mut alice,
-            mut bob,
-            alice_peer,
-            ..
-        } = call(&g).await;
-        // Carol is not in voice but sees who is.
-        carol_session.voice_state_of(&g.bob.id).await;
-
-        bob.send("voice_leave", Value::Null).await;
-        let tracks = alice.answer_offer(&alice_peer).await;
-        assert!(
-            tracks.is_empty(),
-            "Bob's track is gone from Alice's offer: {tracks:?}"
-        );
-        for session in [&mut alice, &mut carol_session] {
-            let left = session.voice_state_of(&g.bob.id).await;
-            assert_eq!(left["channel_id"], Value::Null, "{left}");
-        }
-        // A newly identified session sees only Alice in the channel.
-        let mut late = Client::connect(g.app.address).await;
-        let ready = late.identify(&carol.token).await;
-        let states = ready["guilds"][0]["voice_states"].as_array().unwrap();
-        assert_eq!(states.len(), 1, "{states:?}");
-        assert_eq!(states[0]["user_id"], g.alice.id.as_str());
-        // Leaving twice is refused without closing the connection.
-        bob.send("voice_leave", Value::Null).await;
-        assert_eq!(bob.op("voice_error").await["code"], "conflict");
-        g.app.stop().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn joins_outside_ones_guilds_voice_channels_are_refused() {
-    each_backend(async |app| {
-        let g = guild(app).await;
-        let dave = g.app.register("dave").await;
-        let peer = Peer::start().await;
-        let (offer, mid) = peer.join_offer().await;
-
-        let mut outsider = Session::identify(&g.app, &dave).await;
-        let refused = outsider.voice_join(&g.voice_channel, &offer, &mid).await;
-        assert_eq!(refused["op"], "voice_error", "{refused}");
-        assert_eq!(refused["d"]["code"], "unknown_channel");
-
-        let mut bob = Session::identify(&g.app, &g.bob).await;
-        let refused = bob.voice_join(&g.text_channel, &offer, &mid).await;
-        assert_eq!(refused["d"]["code"], "unknown_channel");
-        let refused = bob.voice_join("123456789", &offer, &mid).await;
-        assert_eq!(refused["d"]["code"], "unknown_channel");
-
-        // A channel for one: the second person is turned away.
-        let small = g
-            .app
-            .post(
-                &format!("/api/guilds/{}/channels", g.guild_id),
-                &g.alice.token,
-                json!({"name": "booth", "kind": "voice", "user_limit": 1}),
-            )
-            .await
-            .expect(StatusCode::CREATED);
-        assert_eq!(small["user_limit"], 1);
-        let small = small["id"].as_str().unwrap();
-        let mut alice = Session::identify(&g.app, &g.alice).await;
-        let alice_peer = Peer::start().await;
-        alice.join(&alice_peer, small).await;
-        let refused = bob.voice_join(small, &offer, &mid).await;
-        assert_eq!(refused["d"]["code"], "voice_channel_full");
-
-        // The connection stays usable after refusals.
-        bob.client
-            .send(json!({"op": "heartbeat", "d": {"seq": null}}))
-            .await;
-        bob.op("heartbeat_ack").await;
-        g.app.stop().await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn a_server_muted_member_cannot_unmute_and_can_be_disconnected() {
-    each_backend(async |app| {
-        let g = guild(app).await;
-        let Call {
-            mut alice,
-            mut bob,
-            mut alice_peer,
-            mut bob_peer,
-            bob_at_alice,
-            ..
-        } = call(&g).await;
-        let path = format!("/api/guilds/{}/voice-states/{}", g.guild_id, g.bob.id);
-
-        // Bob may not moderate the owner; a member is not a moderator at all.
-        g.app
-            .patch(
-                &format!("/api/guilds/{}/voice-states/{}", g.guild_id, g.alice.id),
-                &g.bob.token,
-                json!({"server_mute": true}),
-            )
-            .await
-            .expect_error(StatusCode::FORBIDDEN, "forbidden");
-
-        bob_peer.send_audio(true);
-        alice_peer
-            .wait_for("Bob's audio at Alice", |s| {
-                s.received_on(&bob_at_alice).len() >= 5
-            })
-            .await;
-        let muted = g
-            .app
-            .patch(&path, &g.alice.token, json!({"server_mute": true}))
-            .await
-            .expect(StatusCode::OK);
-        assert_eq!(muted["server_mute"], true);
-        let state = bob.voice_state_of(&g.bob.id).await;
-        assert_eq!(state["server_mute"], true);
-
-        // Clearing his own mute does not lift the moderator's.
-        bob.set_flags(false).await;
-        let state = alice.voice_state_of(&g.bob.id).await;
-        assert_eq!(state["server_mute"], true);
-        let state = alice.voice_state_of(&g.bob.id).await;
-        assert_eq!(
-            (state["self_mute"].clone(), state["server_mute"].clone()),
-            (json!(false), json!(true))
-        );
-        let muted_from = bob_peer.stats().sent;
-        let leaked =
-            received_while_sending(&mut bob_peer, &alice_peer, &bob_at_alice, muted_from, 25).await;
-        assert!(
-            leaked.is_empty(),
-            "frames of a server-muted member were forwarded: {leaked:?}"
-        );
-
-        g.app
-            .delete(&path, &g.alice.token)
-            .await
-            .expect(StatusCode::NO_CONTENT);
-        let left = alice.voice_state_of(&g.bob.id).await;
-        assert_eq!(left["channel_id"], Value::Null);
-        let tracks = alice.answer_offer(&alice_peer).await;
-        assert!(tracks.is_empty(), "{tracks:?}");
-        // Not in voice any more: 404.
-        g.app
-            .delete(&path, &g.alice.token)
-            .await
-            .expect_error(StatusCode::NOT_FOUND, "not_found");
-        g.app.stop().await;
-    })
-    .await;
-}
+on_both_backends!(
+    a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout,
+    audio_flows_between_two_people_and_mute_stops_it,
+    leaving_removes_the_track_and_tells_the_guild,
+    joins_outside_ones_guilds_voice_channels_are_refused,
+    a_server_muted_member_cannot_unmute_and_can_be_disconnected,
+);
 
 #[tokio::test]
 async fn ice_servers_carry_coturn_credentials() {
