@@ -401,7 +401,8 @@ struct Call {
     /// The m-line on which Bob receives Alice's audio, and the reverse.
     alice_at_bob: String,
     bob_at_alice: String,
-    /// Bob's own sending m-line.
+    /// Their own sending m-lines.
+    alice_mid: String,
     bob_mid: String,
 }
 
@@ -411,7 +412,7 @@ async fn call(g: &Guild) -> Call {
     let mut alice_peer = Peer::start().await;
     let mut bob_peer = Peer::start().await;
 
-    alice.join(&alice_peer, &g.voice_channel).await;
+    let alice_mid = alice.join(&alice_peer, &g.voice_channel).await;
     for session in [&mut alice, &mut bob] {
         let state = session.voice_state_of(&g.alice.id).await;
         assert_eq!(state["channel_id"], g.voice_channel.as_str());
@@ -439,6 +440,7 @@ async fn call(g: &Guild) -> Call {
     Call {
         alice_at_bob: offered_to_bob[0]["mid"].as_str().unwrap().to_owned(),
         bob_at_alice: offered_to_alice[0]["mid"].as_str().unwrap().to_owned(),
+        alice_mid,
         bob_mid,
         alice,
         bob,
@@ -490,6 +492,15 @@ async fn audio_flows_between_two_people_and_mute_stops_it(backend: Backend) {
             s.received_on(&alice_at_bob).len() >= 10
         })
         .await;
+    // Metrics are per process (tests share it): the series exist and count.
+    let metrics = g
+        .app
+        .call(reqwest::Method::GET, "/metrics", None, None)
+        .await;
+    let text = metrics.body.as_str().unwrap().to_owned();
+    let forwarded = metric(&text, "voice_forwarded_frames_total");
+    assert!(forwarded >= 10.0, "{text}");
+    assert!(metric(&text, "voice_participants") >= 2.0, "{text}");
     let speaking = bob
         .next("VOICE_SPEAKING", |f| {
             f["t"] == "VOICE_SPEAKING" && f["d"]["user_id"] == g.alice.id.as_str()
@@ -751,7 +762,80 @@ async fn a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout(backen
     g.app.stop().await;
 }
 
+async fn removal_from_the_guild_or_channel_ends_the_call(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let Call {
+        mut alice,
+        alice_peer,
+        alice_mid,
+        ..
+    } = call(&g).await;
+
+    // Kicked: Bob's call ends at once, and the others are told.
+    g.app
+        .delete(
+            &format!("/api/guilds/{}/members/{}", g.guild_id, g.bob.id),
+            &g.alice.token,
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    let left = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(left["channel_id"], Value::Null);
+    let tracks = alice.answer_offer(&alice_peer).await;
+    assert!(tracks.is_empty(), "{tracks:?}");
+
+    // The channel is deleted: Alice's call ends with it. Her offers are answered until the
+    // deletion reaches the driver (it travels apart from CHANNEL_DELETE), then refused.
+    g.app
+        .delete(
+            &format!("/api/channels/{}", g.voice_channel),
+            &g.alice.token,
+        )
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    alice
+        .next("CHANNEL_DELETE", |f| f["t"] == "CHANNEL_DELETE")
+        .await;
+    let mut attempts = 0;
+    loop {
+        let offer = alice_peer.restart_offer().await;
+        alice
+            .send(
+                "voice_offer",
+                json!({"offer": offer, "tracks": [{"mid": alice_mid, "kind": "audio"}]}),
+            )
+            .await;
+        let reply = alice
+            .next("a reply to voice_offer", |f| {
+                f["op"] == "voice_error" || f["op"] == "voice_answer"
+            })
+            .await;
+        if reply["op"] == "voice_error" {
+            assert_eq!(reply["d"]["code"], "conflict");
+            break;
+        }
+        alice_peer.accept_answer(serde_json::from_value(reply["d"]["answer"].clone()).unwrap());
+        attempts += 1;
+        assert!(attempts < 50, "the call outlived its channel");
+    }
+    g.app.stop().await;
+}
+
+/// The value of an unlabelled Prometheus series.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} is not in the metrics"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 on_both_backends!(
+    removal_from_the_guild_or_channel_ends_the_call,
     a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout,
     audio_flows_between_two_people_and_mute_stops_it,
     leaving_removes_the_track_and_tells_the_guild,

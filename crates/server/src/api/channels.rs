@@ -15,6 +15,7 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::{AppState, now_ms};
+use crate::voice::VoiceControl;
 
 /// Rename a channel, set its topic, move it (admins).
 #[utoipa::path(patch, path = "/api/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
@@ -100,5 +101,8 @@ pub async fn delete_channel(
             dispatches::channel_updated,
         )
         .await?;
+    state.gateway.control_voice(VoiceControl::CloseChannel {
+        channel_id: channel_id.0,
+    });
     Ok(StatusCode::NO_CONTENT)
 }

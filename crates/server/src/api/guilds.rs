@@ -20,6 +20,7 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::{AppState, now_ms};
+use crate::voice::VoiceControl;
 
 /// Create a guild you own, with a text channel `general` and a voice channel `General`.
 #[utoipa::path(post, path = "/api/guilds", tag = "guilds", security(("bearer" = [])), request_body = CreateGuild,
@@ -147,6 +148,9 @@ pub async fn delete_guild(
         .store
         .delete_guild(guild_id.0, now_ms(), dispatches::guild_deleted(guild_id.0))
         .await?;
+    state.gateway.control_voice(VoiceControl::CloseGuild {
+        guild_id: guild_id.0,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -34,7 +34,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::{AppState, now_ms};
 use crate::voice::{self, SessionFrame, VoiceControl};
-use sequencer::{Command, Sequencer};
+use sequencer::{Command, Sequencer, VoiceLink};
 
 /// What nodes tell each other over the bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,8 +163,10 @@ impl Gateway {
             stream_id,
             subscription,
             command_receiver,
-            session_frame_receiver,
-            voice,
+            VoiceLink {
+                frames: session_frame_receiver,
+                driver: voice,
+            },
             publish.clone(),
             Duration::from_millis(settings.presence_grace_ms),
             checkpoint_interval,

@@ -39,6 +39,14 @@ const LOST_EVENT_LOOKBACK_MS: i64 = 10_000;
 /// announcements belong to a dead node and are dropped.
 const PRESENCE_ANNOUNCE_INTERVAL: Duration = Duration::from_secs(20);
 
+/// The sequencer's side of voice: it delivers the driver's frames to sessions, and hands the
+/// driver what the bus says about calls.
+pub struct VoiceLink {
+    /// Frames the voice driver addresses to one session.
+    pub frames: mpsc::UnboundedReceiver<SessionFrame>,
+    pub driver: mpsc::Sender<voice::Command>,
+}
+
 /// What a session's socket task receives.
 pub enum Outbound {
     Dispatch { seq: i64, frame: Arc<DispatchFrame> },
@@ -229,10 +237,7 @@ pub struct Sequencer {
     stream_id: i64,
     subscription: Subscription<NodeMessage>,
     commands: mpsc::Receiver<Command>,
-    /// Frames the voice driver addresses to one session.
-    voice_frames: mpsc::UnboundedReceiver<SessionFrame>,
-    /// The voice driver, for moderation heard on the bus.
-    voice: mpsc::Sender<voice::Command>,
+    voice: VoiceLink,
     publish: mpsc::UnboundedSender<NodeMessage>,
     presence_grace: Duration,
     checkpoint_interval: Duration,
@@ -251,13 +256,13 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         stream_id: i64,
         subscription: Subscription<NodeMessage>,
         commands: mpsc::Receiver<Command>,
-        voice_frames: mpsc::UnboundedReceiver<SessionFrame>,
-        voice: mpsc::Sender<voice::Command>,
+        voice: VoiceLink,
         publish: mpsc::UnboundedSender<NodeMessage>,
         presence_grace: Duration,
         checkpoint_interval: Duration,
@@ -267,7 +272,6 @@ impl Sequencer {
             stream_id,
             subscription,
             commands,
-            voice_frames,
             voice,
             publish,
             presence_grace,
@@ -311,7 +315,7 @@ impl Sequencer {
                     }
                     self.command(command);
                 }
-                Some(frame) = self.voice_frames.recv() => self.voice_frame(frame),
+                Some(frame) = self.voice.frames.recv() => self.voice_frame(frame),
                 _ = lost_event_check.tick() => self.look_for_lost_events().await,
                 _ = checkpoints.tick() => self.save_checkpoints(),
                 _ = presence_tick.tick() => self.expire_presence(),
@@ -333,7 +337,7 @@ impl Sequencer {
                 // A full queue means the driver is far behind; moderators can repeat. A closed
                 // one means voice is off on this node, so it holds no calls.
                 if let Err(mpsc::error::TrySendError::Full(_)) =
-                    self.voice.try_send(voice::Command::Control(control))
+                    self.voice.driver.try_send(voice::Command::Control(control))
                 {
                     tracing::warn!("voice: a moderation action was dropped");
                 }

@@ -228,7 +228,8 @@ impl Driver {
                     user_id: member.user_id,
                     participant_id: participant.0 as i64,
                 });
-                self.count_participants();
+                // Counted up and down, not set: every server in a process shares the series.
+                metrics::gauge!("voice_participants").decrement(1.0);
             }
             SfuEvent::ParticipantConnected { participant, .. } => {
                 tracing::debug!(%participant, "voice: media connected");
@@ -239,10 +240,6 @@ impl Driver {
 
     fn send(&self, session_id: i64, text: Arc<str>) {
         let _ = self.sessions.send(SessionFrame { session_id, text });
-    }
-
-    fn count_participants(&self) {
-        metrics::gauge!("voice_participants").set(self.members.len() as f64);
     }
 
     fn command(&mut self, command: Command) {
@@ -379,7 +376,7 @@ impl Driver {
         };
         self.members.insert(participant, member);
         self.by_user.insert(request.user_id, participant);
-        self.count_participants();
+        metrics::gauge!("voice_participants").increment(1.0);
         let _ = self.states.send(StateChange::Joined(VoiceStateRow {
             user_id: request.user_id,
             guild_id: request.guild_id,
@@ -418,29 +415,38 @@ impl Driver {
     }
 
     fn control(&mut self, now: Instant, control: VoiceControl) {
-        let (guild_id, user_id) = match control {
-            VoiceControl::ServerMute {
-                guild_id, user_id, ..
-            }
-            | VoiceControl::Disconnect { guild_id, user_id } => (guild_id, user_id),
-        };
-        let Some(participant) = self
-            .by_user
-            .get(&user_id)
-            .filter(|p| self.members.get(p).is_some_and(|m| m.guild_id == guild_id))
-            .copied()
-        else {
-            // Not a call on this node (or not in that guild): another node acts on it.
-            return;
-        };
-        match control {
-            VoiceControl::ServerMute { server_mute, .. } => {
-                self.sfu
+        // Calls on other nodes are theirs to act on.
+        let calls: Vec<ParticipantId> = self
+            .members
+            .iter()
+            .filter(|(_, member)| covers(&control, member))
+            .map(|(participant, _)| *participant)
+            .collect();
+        for participant in calls {
+            match control {
+                VoiceControl::ServerMute { server_mute, .. } => self
+                    .sfu
                     .set_server_muted(participant, server_mute)
-                    .expect("members are participants");
+                    .expect("members are participants"),
+                VoiceControl::Disconnect { .. }
+                | VoiceControl::CloseChannel { .. }
+                | VoiceControl::CloseGuild { .. } => self.leave(now, participant),
             }
-            VoiceControl::Disconnect { .. } => self.leave(now, participant),
         }
+    }
+}
+
+/// Whether the action applies to this call.
+fn covers(control: &VoiceControl, member: &Member) -> bool {
+    match *control {
+        VoiceControl::ServerMute {
+            guild_id, user_id, ..
+        }
+        | VoiceControl::Disconnect { guild_id, user_id } => {
+            member.guild_id == guild_id && member.user_id == user_id
+        }
+        VoiceControl::CloseChannel { channel_id } => member.channel_id == channel_id,
+        VoiceControl::CloseGuild { guild_id } => member.guild_id == guild_id,
     }
 }
 

@@ -34,7 +34,8 @@ pub struct SessionFrame {
     pub text: Arc<str>,
 }
 
-/// A moderator's action, sent over the bus to whichever node holds the user's call.
+/// An action on calls from outside them (moderators, removals, deletions), sent over the bus
+/// to whichever node holds the calls.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoiceControl {
@@ -43,10 +44,12 @@ pub enum VoiceControl {
         user_id: i64,
         server_mute: bool,
     },
-    Disconnect {
-        guild_id: i64,
-        user_id: i64,
-    },
+    /// A moderator's disconnect, or the user left, was kicked or banned from the guild.
+    Disconnect { guild_id: i64, user_id: i64 },
+    /// The channel was deleted: everyone in it leaves.
+    CloseChannel { channel_id: i64 },
+    /// The guild was deleted: everyone in its voice channels leaves.
+    CloseGuild { guild_id: i64 },
 }
 
 /// Everything a voice join needs, checked by the gateway before it reaches the driver.
