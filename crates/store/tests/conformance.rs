@@ -87,6 +87,7 @@ impl Fixture {
             topic: None,
             parent_id: None,
             position: 0,
+            user_limit: None,
             created_at: NOW,
         };
         self.store
@@ -408,6 +409,7 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
         topic: None,
         parent_id: None,
         position: 1,
+        user_limit: None,
         created_at: NOW,
     };
     f.store

@@ -18,7 +18,7 @@ export interface DispatchContext {
   now: number;
 }
 
-function guildOnly({ channels: _channels, role: _role, presences: _presences, ...guild }: ReadyGuild): Guild {
+function guildOnly({ channels: _channels, role: _role, presences: _presences, voice_states: _voiceStates, ...guild }: ReadyGuild): Guild {
   return guild;
 }
 

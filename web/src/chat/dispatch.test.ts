@@ -68,6 +68,7 @@ describe('applyDispatch', () => {
         created_at: '2025-01-01T00:00:00Z',
         channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0, created_at: '2025-01-01T00:00:00Z' }],
         role: 'owner',
+        voice_states: [],
         presences: [{ user_id: 'you', status: 'online' }],
       },
     ],

@@ -41,6 +41,8 @@ export interface DispatchPayloads {
   PRESENCE_UPDATE: Schemas['PresenceUpdate'];
   TYPING_START: Schemas['TypingStart'];
   READ_STATE_UPDATE: ReadState;
+  VOICE_STATE_UPDATE: Schemas['VoiceState'];
+  VOICE_SPEAKING: Schemas['VoiceSpeaking'];
 }
 
 /** True when A and B are the same union. */

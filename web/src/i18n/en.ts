@@ -74,6 +74,8 @@ export const en = {
       forbidden: 'You do not have permission to do that.',
       banned: 'You are banned from this server.',
       not_found: 'Not found.',
+      unknown_channel: 'That voice channel does not exist.',
+      voice_channel_full: 'That voice channel is full.',
       method_not_allowed: 'The request was not understood.',
       username_taken: 'That username is taken.',
       email_taken: 'That email is already registered.',
