@@ -517,9 +517,9 @@ describe('GatewayClient: voice signalling', () => {
     client.start();
     latest().hello();
     await flush();
-    expect(client.sendVoice({ op: 'voice_leave', d: null })).toBe(false);
+    expect(client.sendVoice({ op: 'voice_leave' })).toBe(false);
     latest().ready();
-    expect(client.sendVoice({ op: 'voice_leave', d: null })).toBe(true);
-    expect(latest().sent.at(-1)).toEqual({ op: 'voice_leave', d: null });
+    expect(client.sendVoice({ op: 'voice_leave' })).toBe(true);
+    expect(latest().sent.at(-1)).toEqual({ op: 'voice_leave' });
   });
 });

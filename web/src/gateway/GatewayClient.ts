@@ -176,7 +176,7 @@ export class GatewayClient {
   /** Sends a voice signalling frame; false (not sent) unless the session is ready. */
   sendVoice(frame: VoiceClientFrame): boolean {
     if (this.snapshot.status !== 'ready') return false;
-    return this.sendFrame(frame as unknown as ClientFrame);
+    return this.sendFrame(frame);
   }
 
   // ---- connection lifecycle ------------------------------------------------------------------

@@ -385,9 +385,9 @@ describe('VoiceClient', () => {
     const t = setup();
     await t.joined();
     await t.client.setCamera(true);
-    t.client.handleFrame({ op: 'voice_error', d: { code: 'invalid_request', message: 'no' } });
+    t.client.handleFrame({ op: 'voice_error', d: { code: 'validation_failed', message: 'no' } });
     await settled(t.client);
-    expect(t.client.getSnapshot()).toMatchObject({ status: 'connected', error: 'invalid_request' });
+    expect(t.client.getSnapshot()).toMatchObject({ status: 'connected', error: 'validation_failed' });
     expect(t.pc().signalingState).toBe('stable');
     await t.serverOffer([{ mid: '5', user_id: '7', kind: 'audio' }]);
     expect(t.ops().at(-1)).toBe('voice_answer');

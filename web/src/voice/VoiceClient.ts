@@ -200,7 +200,7 @@ export class VoiceClient {
   async leave(): Promise<void> {
     if (this.snapshot.status === 'idle' || this.snapshot.status === 'leaving') return;
     this.setState({ status: 'leaving' });
-    if (this.joinSent) this.options.signal({ op: 'voice_leave', d: null });
+    if (this.joinSent) this.options.signal({ op: 'voice_leave' });
     this.teardown(null);
   }
 

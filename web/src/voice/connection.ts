@@ -1,8 +1,8 @@
 // The app's one voice client, tied to the gateway: its frames travel over the gateway socket,
 // a new gateway session means the server ended the call, and signing out leaves it.
-import { apiClient } from '../api/endpoints';
+import { api, apiClient } from '../api/endpoints';
+import { useSession } from '../auth/session';
 import { gateway } from '../gateway/connection';
-import type { IceServersResponse } from './protocol';
 import { VoiceClient, type DeviceChoice } from './VoiceClient';
 
 const devicesKey = 'madang.voiceDevices';
@@ -16,12 +16,8 @@ function savedDevices(): DeviceChoice {
 }
 
 async function iceServers(): Promise<RTCIceServer[]> {
-  const response = await apiClient.request<IceServersResponse>('GET', '/api/voice/ice-servers');
-  return response.ice_servers.map(({ urls, username, credential }) => ({
-    urls,
-    ...(username ? { username } : {}),
-    ...(credential ? { credential } : {}),
-  }));
+  const { ice_servers: servers } = await api.iceServers();
+  return servers.map(({ urls, username, credential }) => ({ urls, username, credential }));
 }
 
 export const voice = new VoiceClient({ signal: (frame) => gateway.sendVoice(frame), iceServers, devices: savedDevices() });
@@ -29,6 +25,14 @@ export const voice = new VoiceClient({ signal: (frame) => gateway.sendVoice(fram
 gateway.on('voice', (frame) => voice.handleFrame(frame));
 // A new session (not a resume): the server ended the old session's call with it.
 gateway.on('resync', () => voice.endedByServer());
+// The server took this user out of the call (a moderator's disconnect, a kick, the channel
+// deleted, or a call started elsewhere). Only a connected call counts: while joining, the
+// `channel_id: null` of the call this join moved out of may still be on its way.
+gateway.on('dispatch', (dispatch) => {
+  if (dispatch.t !== 'VOICE_STATE_UPDATE' || dispatch.d.user_id !== useSession.getState().user?.id) return;
+  const call = voice.getSnapshot();
+  if (call.status === 'connected' && call.guildId === dispatch.d.guild_id && (dispatch.d.channel_id ?? null) !== call.channelId) voice.endedByServer();
+});
 apiClient.onSession((session) => {
   if (!session) void voice.leave();
 });

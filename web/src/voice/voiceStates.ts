@@ -2,6 +2,7 @@
 // speaking right now (VOICE_SPEAKING, best effort): what the sidebar and the call view show.
 import { create } from 'zustand';
 import type { Snowflake } from '../api/types';
+import { compareIds } from '../chat/snowflake';
 import type { VoiceSpeaking, VoiceState } from './protocol';
 
 interface VoiceStatesStore {
@@ -21,7 +22,7 @@ export const useVoiceStates = create<VoiceStatesStore>()((set) => ({
   speaking: {},
   replaceGuild: (guildId, states) =>
     set((store) => ({
-      byGuild: { ...store.byGuild, [guildId]: Object.fromEntries(states.filter((s) => s.channel_id !== null).map((s) => [s.user_id, s])) },
+      byGuild: { ...store.byGuild, [guildId]: Object.fromEntries(states.filter((s) => s.channel_id != null).map((s) => [s.user_id, s])) },
     })),
   removeGuild: (guildId) =>
     set((store) => {
@@ -31,8 +32,9 @@ export const useVoiceStates = create<VoiceStatesStore>()((set) => ({
   apply: (state) =>
     set((store) => {
       const { [state.user_id]: _previous, ...others } = store.byGuild[state.guild_id] ?? {};
-      const guild = state.channel_id === null ? others : { ...others, [state.user_id]: state };
-      const speaking = state.channel_id === null ? { ...store.speaking, [state.user_id]: false } : store.speaking;
+      const left = state.channel_id == null;
+      const guild = left ? others : { ...others, [state.user_id]: state };
+      const speaking = left ? { ...store.speaking, [state.user_id]: false } : store.speaking;
       return { byGuild: { ...store.byGuild, [state.guild_id]: guild }, speaking };
     }),
   setSpeaking: ({ user_id: userId, speaking }) => set((store) => ({ speaking: { ...store.speaking, [userId]: speaking } })),
@@ -46,5 +48,5 @@ export function occupants(byGuild: VoiceStatesStore['byGuild'], guildId: Snowfla
   if (!guild) return none;
   return Object.values(guild)
     .filter((state) => state.channel_id === channelId)
-    .sort((a, b) => (BigInt(a.user_id) < BigInt(b.user_id) ? -1 : 1));
+    .sort((a, b) => compareIds(a.user_id, b.user_id));
 }

@@ -4,13 +4,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Channel, Guild, Member, MemberRole, Snowflake } from '../../api/types';
+import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errors';
 import { useSession } from '../../auth/session';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
 import { voice } from '../../voice/connection';
 import { voiceErrorMessage } from '../../voice/errors';
-import { voiceModeration } from '../../voice/moderation';
 import type { VoiceState } from '../../voice/protocol';
 import { useVoice } from '../../voice/useVoice';
 import { useVoicePrefs } from '../../voice/voicePrefs';
@@ -77,10 +77,10 @@ function TileMenu({ guildId, participant, canModerate, onClose }: { guildId: Sno
       </button>
       {canModerate && (
         <>
-          <button type="button" className="button button-secondary" onClick={() => moderate(() => voiceModeration.setServerMute(guildId, participant.userId, !participant.state.server_mute))}>
+          <button type="button" className="button button-secondary" onClick={() => moderate(() => api.updateVoiceState(guildId, participant.userId, { server_mute: !participant.state.server_mute }))}>
             {participant.state.server_mute ? t('voice.serverUnmute') : t('voice.serverMute')}
           </button>
-          <button type="button" className="button button-danger" onClick={() => moderate(() => voiceModeration.disconnect(guildId, participant.userId))}>
+          <button type="button" className="button button-danger" onClick={() => moderate(() => api.disconnectVoice(guildId, participant.userId))}>
             {t('voice.disconnect')}
           </button>
         </>
