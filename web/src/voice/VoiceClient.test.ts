@@ -372,6 +372,21 @@ describe('VoiceClient', () => {
     expect(t.pc().offerOptions.at(-1)).toEqual({ iceRestart: true });
   });
 
+  it('after the gateway resumed, takes back an offer whose answer was lost and offers again with an ICE restart', async () => {
+    const t = setup();
+    await t.joined();
+    await t.client.setCamera(true);
+    expect(t.pc().signalingState).toBe('have-local-offer');
+    // The socket dropped before the answer came; the session resumed on a new one.
+    t.client.resumed();
+    await settled(t.client);
+    expect(t.ops().filter((op) => op === 'voice_offer')).toHaveLength(2);
+    expect(t.pc().offerOptions.at(-1)).toEqual({ iceRestart: true });
+    expect(t.last('voice_offer').d.tracks).toContainEqual({ mid: '1', kind: 'camera' });
+    await t.answer();
+    expect(t.pc().signalingState).toBe('stable');
+  });
+
   it('a refused join ends the call with the server code', async () => {
     const t = setup();
     await t.client.join('10', '20');

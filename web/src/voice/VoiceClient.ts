@@ -344,6 +344,22 @@ export class VoiceClient {
     void this.enqueue(pc, () => this.offerIfWanted(pc));
   }
 
+  /**
+   * The gateway session resumed on a new socket: server offers sent meanwhile are lost, and so
+   * is the answer to an offer of ours that was out. Take that offer back and offer again with an
+   * ICE restart; the server makes any offer of its own again after answering.
+   */
+  resumed(): void {
+    const pc = this.pc;
+    if (!pc || !this.joinSent || !this.inCall()) return;
+    this.iceRestartWanted = true;
+    this.negotiationWanted = true;
+    void this.enqueue(pc, async () => {
+      await this.rollBackOwnOffer(pc);
+      await this.offerIfWanted(pc);
+    });
+  }
+
   /** A voice frame from the gateway. */
   handleFrame(frame: VoiceServerFrame): void {
     const pc = this.pc;

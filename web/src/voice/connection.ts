@@ -29,6 +29,7 @@ gateway.on('resync', () => voice.endedByServer());
 // deleted, or a call started elsewhere). Only a connected call counts: while joining, the
 // `channel_id: null` of the call this join moved out of may still be on its way.
 gateway.on('dispatch', (dispatch) => {
+  if (dispatch.t === 'RESUMED') voice.resumed();
   if (dispatch.t !== 'VOICE_STATE_UPDATE' || dispatch.d.user_id !== useSession.getState().user?.id) return;
   const call = voice.getSnapshot();
   if (call.status === 'connected' && call.guildId === dispatch.d.guild_id && (dispatch.d.channel_id ?? null) !== call.channelId) voice.endedByServer();
