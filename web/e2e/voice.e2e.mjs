@@ -33,7 +33,9 @@ const mediaArgs = [
  * - keeps each RTCPeerConnection the app makes, so the test can read its statistics;
  * - caps capture at 160×120 (camera) and 320×180 (screen) at 15 fps, so three browsers that
  *   each encode and decode several streams fit on two CPU cores.
- * `window.voiceReceiving()` then says, per person, what this browser decoded from them.
+ * - samples the call's receiving statistics every 200 ms into `window.voiceReceived`: per
+ *   person, what this browser got from them. (`waitForFunction` predicates must be synchronous:
+ *   a predicate returning a promise would count as true at once.)
  */
 function instrument() {
   window.peerConnections = [];
@@ -51,7 +53,7 @@ function instrument() {
   media.getUserMedia = (constraints) => getUserMedia(constraints?.video ? { ...constraints, video: small(constraints.video, 160, 120) } : constraints);
   media.getDisplayMedia = (constraints) => getDisplayMedia({ ...constraints, video: small(constraints?.video, 320, 180) });
 
-  window.voiceReceiving = async () => {
+  const collect = async () => {
     const pc = window.peerConnections.at(-1);
     if (!pc || pc.connectionState === 'closed') return {};
     const inbound = new Map();
@@ -74,6 +76,10 @@ function instrument() {
     }
     return received;
   };
+  window.voiceReceived = {};
+  setInterval(async () => {
+    window.voiceReceived = await collect();
+  }, 200);
 }
 
 let server;
@@ -149,8 +155,8 @@ async function waitForMedia(user, from, what) {
   const started = Date.now();
   const ids = from.map((name) => users[name].id);
   await user.page.waitForFunction(
-    async ([ids, what]) => {
-      const received = await window.voiceReceiving();
+    ([ids, what]) => {
+      const received = window.voiceReceived;
       return ids.every((id) => {
         const stat = received[id]?.[what];
         return stat && (what === 'audio' ? stat.samples > 0 : stat.frames > 0);
@@ -159,12 +165,17 @@ async function waitForMedia(user, from, what) {
     [ids, what],
     { polling: 250, timeout: mediaTimeoutMs },
   );
-  log(`${user.name} decodes ${what} from ${from.join(', ')} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const received = await user.page.evaluate(() => window.voiceReceived);
+  const counts = from.map((name) => {
+    const stat = received[users[name].id][what];
+    return `${name} ${what === 'audio' ? `${stat.samples} samples` : `${stat.frames} frames`}`;
+  });
+  log(`${user.name} decodes ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${counts.join(', ')}`);
 }
 
 /** The audio packets `user` has received from `from` so far. */
 async function audioPackets(user, from) {
-  const received = await user.page.evaluate(() => window.voiceReceiving());
+  const received = await user.page.evaluate(() => window.voiceReceived);
   return received[users[from].id]?.audio?.packets ?? null;
 }
 
@@ -174,8 +185,8 @@ async function audioPackets(user, from) {
  */
 async function waitForAudioSilence(user, from, quietMs = 1_500) {
   await user.page.waitForFunction(
-    async ([id, quietMs]) => {
-      const packets = (await window.voiceReceiving())[id]?.audio?.packets;
+    ([id, quietMs]) => {
+      const packets = window.voiceReceived[id]?.audio?.packets;
       if (packets === undefined) return false;
       const now = performance.now();
       const last = (window.silence ??= {})[id];
@@ -259,7 +270,7 @@ step('C mutes: C’s audio stops at A and B, and they see C muted; unmuting brin
   // A and B still hear each other meanwhile.
   const before = await audioPackets(users.A, 'B');
   await users.A.page.waitForFunction(
-    async ([id, before]) => ((await window.voiceReceiving())[id]?.audio?.packets ?? 0) > before,
+    ([id, before]) => (window.voiceReceived[id]?.audio?.packets ?? 0) > before,
     [users.B.id, before],
     { polling: 250, timeout: mediaTimeoutMs },
   );
@@ -268,7 +279,7 @@ step('C mutes: C’s audio stops at A and B, and they see C muted; unmuting brin
   const muted = await audioPackets(users.A, 'C');
   await C.page.getByRole('button', { name: 'Unmute' }).click();
   await users.A.page.waitForFunction(
-    async ([id, muted]) => ((await window.voiceReceiving())[id]?.audio?.packets ?? 0) > muted,
+    ([id, muted]) => (window.voiceReceived[id]?.audio?.packets ?? 0) > muted,
     [users.C.id, muted],
     { polling: 250, timeout: mediaTimeoutMs },
   );
