@@ -314,6 +314,45 @@ step('C leaves: C’s tiles and audio go away at A and B', async () => {
   await shot(users.A, 'voice-04-after-leave');
 });
 
+step('A’s browser comes back online: an ICE restart, and media keeps flowing', async () => {
+  const { A } = users;
+  const ufrag = () => A.page.evaluate(() => /a=ice-ufrag:(\S+)/.exec(window.peerConnections.at(-1).localDescription.sdp)?.[1]);
+  const before = await ufrag();
+  const frames = (await A.page.evaluate(() => window.voiceReceived))[users.B.id].camera.frames;
+  await A.page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await A.page.waitForFunction(
+    (before) => {
+      const pc = window.peerConnections.at(-1);
+      return pc.signalingState === 'stable' && /a=ice-ufrag:(\S+)/.exec(pc.localDescription.sdp)?.[1] !== before;
+    },
+    before,
+    { timeout: mediaTimeoutMs },
+  );
+  assert.notEqual(await ufrag(), before);
+  await A.page.waitForFunction(
+    ([id, frames]) => (window.voiceReceived[id]?.camera?.frames ?? 0) > frames + 5,
+    [users.B.id, frames],
+    { polling: 250, timeout: mediaTimeoutMs },
+  );
+});
+
+step('B turns the camera off: A sees B’s avatar again; the device settings list the fake devices', async () => {
+  const { A, B } = users;
+  await B.page.getByRole('button', { name: 'Turn off camera' }).click();
+  await tile(A, 'B').locator('video').waitFor({ state: 'detached' });
+  await tile(A, 'B').locator('.avatar').waitFor();
+
+  await B.page.getByRole('button', { name: 'Voice and video settings' }).click();
+  const dialog = B.page.locator('dialog[open]');
+  const microphones = dialog.getByRole('combobox', { name: 'Microphone' });
+  await B.page.waitForFunction(() => document.querySelectorAll('dialog[open] select')[0]?.options.length > 1);
+  assert.ok((await microphones.locator('option').count()) > 1, 'the fake microphone is listed');
+  const serious = await checkA11y(B, 'voice settings');
+  assert.equal(serious.length, 0, `axe found serious or critical violations in the voice settings:\n${describeViolations(serious)}`);
+  await B.page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+});
+
 step('A (the owner) mutes B for everyone, then disconnects B from voice', async () => {
   const { A, B } = users;
   const menuButton = tile(A, 'B').getByRole('button', { name: `Options for ${people.B.display}` });
