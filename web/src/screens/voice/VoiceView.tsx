@@ -112,6 +112,11 @@ function ParticipantTile({
   const { t } = useTranslation();
   const hidden = useVoicePrefs((prefs) => Boolean(prefs.hiddenVideo[participant.userId]));
   const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const closeMenu = () => {
+    setMenuOpen(false);
+    menuButton.current?.focus();
+  };
   const label = mine ? t('voice.you', { name: participant.name }) : participant.name;
   const showVideo = camera && !hidden;
   return (
@@ -131,6 +136,7 @@ function ParticipantTile({
       {!mine && (
         <>
           <button
+            ref={menuButton}
             type="button"
             className="icon-button voice-tile-more"
             aria-label={t('voice.tileMenu', { name: participant.name })}
@@ -140,7 +146,7 @@ function ParticipantTile({
             <Icon name="more" />
           </button>
           {menuOpen && (
-            <TileMenu guildId={guildId} participant={participant} canModerate={canModerate && !mine} onClose={() => setMenuOpen(false)} />
+            <TileMenu guildId={guildId} participant={participant} canModerate={canModerate} onClose={closeMenu} />
           )}
         </>
       )}
