@@ -72,7 +72,8 @@ impl Default for GatewayConfig {
 pub struct VoiceConfig {
     /// Serve voice channels at all; when off, voice ops answer `unavailable`.
     pub enabled: bool,
-    /// The one UDP socket every call's media goes through. Port 0 picks a free port (tests).
+    /// The one UDP socket every call's media goes through (10000, as Jitsi's bridge, so it
+    /// stays clear of TURN's 3478 on the same host). Port 0 picks a free port (tests).
     pub udp_bind: SocketAddr,
     /// IP addresses announced to browsers as ICE host candidates, with the bound port: the
     /// public IP of a server behind 1:1 NAT, or the LAN address. Empty: the bind address, or
@@ -94,7 +95,7 @@ impl Default for VoiceConfig {
     fn default() -> Self {
         VoiceConfig {
             enabled: true,
-            udp_bind: SocketAddr::from(([0, 0, 0, 0], 8443)),
+            udp_bind: SocketAddr::from(([0, 0, 0, 0], 10000)),
             public_addresses: Vec::new(),
             max_participants_per_channel: 25,
             max_video_bitrate: 4_000_000,
