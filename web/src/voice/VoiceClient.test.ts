@@ -381,6 +381,7 @@ describe('VoiceClient', () => {
     t.client.resumed();
     await settled(t.client);
     expect(t.ops().filter((op) => op === 'voice_offer')).toHaveLength(2);
+    expect(t.ops()).toContain('voice_state');
     expect(t.pc().offerOptions.at(-1)).toEqual({ iceRestart: true });
     expect(t.last('voice_offer').d.tracks).toContainEqual({ mid: '1', kind: 'camera' });
     await t.answer();

@@ -347,7 +347,8 @@ export class VoiceClient {
   /**
    * The gateway session resumed on a new socket: server offers sent meanwhile are lost, and so
    * is the answer to an offer of ours that was out. Take that offer back and offer again with an
-   * ICE restart; the server makes any offer of its own again after answering.
+   * ICE restart; the server makes any offer of its own again after answering. Own flags are
+   * sent again too.
    */
   resumed(): void {
     const pc = this.pc;
@@ -358,6 +359,8 @@ export class VoiceClient {
       await this.rollBackOwnOffer(pc);
       await this.offerIfWanted(pc);
     });
+    // Flag changes made while the socket was down were not sent.
+    this.sendState();
   }
 
   /** A voice frame from the gateway. */
