@@ -82,6 +82,25 @@ function instrument() {
   }, 200);
 }
 
+/**
+ * `MADANG_E2E_VOICE_FRAMES=1`: prints each voice signalling frame a browser sends or receives
+ * (op, the SDP's m-lines, the track mapping), to see the order of offers and answers.
+ */
+function printVoiceFrames(user) {
+  const show = (direction) => ({ payload }) => {
+    if (typeof payload !== 'string' || !payload.includes('"op":"voice_')) return;
+    const frame = JSON.parse(payload);
+    const sdp = frame.d?.offer?.sdp ?? frame.d?.answer?.sdp ?? '';
+    const mlines = sdp.match(/^m=\w+/gm)?.join(' ') ?? '';
+    const tracks = frame.d?.tracks ? JSON.stringify(frame.d.tracks) : '';
+    log(`${user.name} ${direction} ${frame.op} ${mlines} ${tracks}`);
+  };
+  user.page.on('websocket', (socket) => {
+    socket.on('framesent', show('sent'));
+    socket.on('framereceived', show('received'));
+  });
+}
+
 let server;
 const users = {};
 let inviteLink;
@@ -101,6 +120,7 @@ before(async () => {
   ]);
   for (const user of opened) {
     await user.context.addInitScript(instrument);
+    if (process.env.MADANG_E2E_VOICE_FRAMES === '1') printVoiceFrames(user);
     users[user.name] = user;
   }
 });
@@ -334,6 +354,27 @@ step('A’s browser comes back online: an ICE restart, and media keeps flowing',
     [users.B.id, frames],
     { polling: 250, timeout: mediaTimeoutMs },
   );
+});
+
+step('with the keyboard, A turns B down and hides B’s video (in A’s browser only)', async () => {
+  const { A, B } = users;
+  const menuButton = tile(A, 'B').getByRole('button', { name: `Options for ${people.B.display}` });
+  await menuButton.focus();
+  await A.page.keyboard.press('Enter');
+  const volume = A.page.getByRole('group', { name: `Options for ${people.B.display}` }).getByRole('slider', { name: 'Volume' });
+  await A.page.waitForFunction(() => document.activeElement?.getAttribute('type') === 'range');
+  await A.page.keyboard.press('Home');
+  await A.page.waitForFunction((id) => document.querySelector(`audio[data-user-id="${id}"]`)?.volume === 0, users.B.id);
+  assert.equal(await volume.inputValue(), '0');
+  await A.page.keyboard.press('Tab');
+  await A.page.keyboard.press('Enter');
+  await tile(A, 'B').locator('video').waitFor({ state: 'detached' });
+  await A.page.keyboard.press('Enter');
+  await tile(A, 'B').locator('video').waitFor();
+  await A.page.keyboard.press('Escape');
+  await A.page.waitForFunction(() => document.activeElement?.classList.contains('voice-tile-more'));
+  // Nothing changed for B, whose own view still has a camera on.
+  await B.page.getByRole('button', { name: 'Turn off camera' }).waitFor();
 });
 
 step('B turns the camera off: A sees B’s avatar again; the device settings list the fake devices', async () => {

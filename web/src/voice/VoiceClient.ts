@@ -510,9 +510,11 @@ export class VoiceClient {
       if (this.pc !== pc) return;
       try {
         await step();
-      } catch {
+      } catch (error) {
         // A step that throws leaves the peer connection in a state the server cannot follow.
-        if (this.pc === pc) this.teardown(VoiceFailure.negotiationFailed);
+        if (this.pc !== pc) return;
+        console.warn('voice: negotiation failed', error);
+        this.teardown(VoiceFailure.negotiationFailed);
       }
     });
     this.chain = run;
