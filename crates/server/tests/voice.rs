@@ -588,6 +588,16 @@ async fn joins_outside_ones_guilds_voice_channels_are_refused(backend: Backend) 
     assert_eq!(refused["d"]["code"], "unknown_channel");
 
     let mut bob = Session::identify(&g.app, &g.bob).await;
+    // SDP str0m cannot use is refused without closing the connection.
+    let garbage = "v=0\r\n";
+    assert!(SdpOffer::from_sdp_string(garbage).is_err());
+    bob.send(
+        "voice_join",
+        json!({"channel_id": g.voice_channel, "offer": {"type": "offer", "sdp": garbage},
+               "tracks": [], "self_mute": false, "self_deaf": false}),
+    )
+    .await;
+    assert_eq!(bob.op("voice_error").await["code"], "validation_failed");
     let refused = bob.voice_join(&g.text_channel, &offer, &mid).await;
     assert_eq!(refused["d"]["code"], "unknown_channel");
     let refused = bob.voice_join("123456789", &offer, &mid).await;
