@@ -449,6 +449,18 @@ describe('VoiceClient', () => {
     expect(t.last('voice_join').d.channel_id).toBe('21');
   });
 
+  it('rejoins the same channel on a new gateway session, without a voice_leave the new session could not send', async () => {
+    const t = setup();
+    await t.joined();
+    await t.client.setMute(true);
+    await t.client.rejoin();
+    expect(t.ops().filter((op) => op !== 'voice_state')).toEqual(['voice_join', 'voice_join']);
+    expect(t.peers).toHaveLength(2);
+    expect(t.peers[0]!.closed).toBe(true);
+    expect(t.last('voice_join').d).toMatchObject({ channel_id: '20', self_mute: true });
+    expect(t.client.getSnapshot()).toMatchObject({ status: 'joining', guildId: '10', channelId: '20' });
+  });
+
   it('ends the call when the server dropped it', async () => {
     const t = setup();
     await t.joined();

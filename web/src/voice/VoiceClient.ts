@@ -204,6 +204,18 @@ export class VoiceClient {
     this.teardown(null);
   }
 
+  /**
+   * The gateway started a new session (not a resume), which does not own this call: join the
+   * same channel again, which replaces the old call on the server. No `voice_leave`: the new
+   * session has no call to leave.
+   */
+  async rejoin(): Promise<void> {
+    const { guildId, channelId } = this.snapshot;
+    if (!this.inCall() || !guildId || !channelId) return;
+    this.teardown(null);
+    await this.join(guildId, channelId);
+  }
+
   /** The server no longer has this call (a new gateway session, or a moderator disconnected it). */
   endedByServer(): void {
     if (this.snapshot.status === 'idle' || this.snapshot.status === 'leaving') return;

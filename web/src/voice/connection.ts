@@ -23,8 +23,8 @@ async function iceServers(): Promise<RTCIceServer[]> {
 export const voice = new VoiceClient({ signal: (frame) => gateway.sendVoice(frame), iceServers, devices: savedDevices() });
 
 gateway.on('voice', (frame) => voice.handleFrame(frame));
-// A new session (not a resume): the server ended the old session's call with it.
-gateway.on('resync', () => voice.endedByServer());
+// A new session (not a resume) does not own the old session's call: join again.
+gateway.on('resync', () => void voice.rejoin());
 // The server took this user out of the call (a moderator's disconnect, a kick, the channel
 // deleted, or a call started elsewhere). Only a connected call counts: while joining, the
 // `channel_id: null` of the call this join moved out of may still be on its way.
