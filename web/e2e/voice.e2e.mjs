@@ -276,6 +276,20 @@ step('each browser decodes the other two people’s audio and video', async () =
   for (const user of Object.values(users)) {
     for (const other of others(user.name)) await tile(user, other).locator('video').waitFor();
   }
+  // The camera goes out as three simulcast layers, each with a bitrate cap.
+  const encodings = await users.A.page.evaluate(() =>
+    window.peerConnections
+      .at(-1)
+      .getSenders()
+      .find((sender) => sender.track?.kind === 'video')
+      .getParameters()
+      .encodings.map(({ rid, maxBitrate }) => ({ rid, capped: maxBitrate > 0 })),
+  );
+  assert.deepEqual(encodings, [
+    { rid: 'q', capped: true },
+    { rid: 'h', capped: true },
+    { rid: 'f', capped: true },
+  ]);
   await shot(users.A, 'voice-01-three-cameras');
   await shot(users.C, 'voice-02-three-cameras-375px');
   const serious = await checkA11y(users.A, 'voice channel');
