@@ -361,7 +361,8 @@ step('A logs out and logs in again', async () => {
   await page.locator('form button[type=submit]').click();
   await composer(A).waitFor();
   assert.equal(await page.locator('.sidebar-title').innerText(), 'Study Club');
-  await page.locator('.channel-list a.channel-link', { hasText: 'general' }).click();
+  // The text channel, not the voice channel "General" (a link too, which joins the call).
+  await page.locator('.channel-list a.channel-link', { hasText: /^general$/ }).click();
   await messageText(A, 'Me too').waitFor();
   await shot(A, '20-logged-in-again-ko');
 });

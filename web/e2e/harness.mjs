@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -48,8 +49,18 @@ async function freePort() {
   return port;
 }
 
-/** Starts madang with cheap password hashing and quotas a test cannot hit. */
-export async function startServer() {
+/** A UDP port nothing listens on now (for the voice socket). */
+export async function freeUdpPort() {
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const { port } = socket.address();
+  socket.close();
+  return port;
+}
+
+/** Starts madang with cheap password hashing and quotas a test cannot hit; `env` adds settings. */
+export async function startServer({ env: extraEnv = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'madang-e2e-data-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -69,6 +80,7 @@ export async function startServer() {
     MADANG_RATE_LIMITS__USER__PER_MINUTE: '1000000',
     MADANG_RATE_LIMITS__USER__BURST: '100000',
     RUST_LOG: process.env.RUST_LOG || 'warn',
+    ...extraEnv,
   };
 
   // Never leave a server behind, even when the run is cut short.
@@ -132,13 +144,13 @@ export async function startServer() {
 /** Console noise that is expected while the server has no gateway, or from a test's own wrong password. */
 const expectedConsole = [/WebSocket connection to .*\/gateway/, /Failed to load resource: the server responded with a status of 40[01]/];
 
-/** One person: their own Chromium with its own profile. */
-export async function openBrowser(name, { locale = 'en-US', colorScheme = 'dark', viewport = { width: 1280, height: 800 } } = {}) {
+/** One person: their own Chromium with its own profile; `args` adds Chromium flags. */
+export async function openBrowser(name, { locale = 'en-US', colorScheme = 'dark', viewport = { width: 1280, height: 800 }, args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), `madang-e2e-${name}-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless: true,
-    args: chromiumArgs,
+    args: [...chromiumArgs, ...args],
     locale,
     colorScheme,
     viewport,

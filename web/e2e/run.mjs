@@ -26,7 +26,7 @@ if (!existsSync(join(webDir, 'dist/index.html'))) {
 const files = process.argv.slice(2);
 const child = spawn(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...(files.length ? files : [join('e2e', 'chat.e2e.mjs')])],
+  ['--test', '--test-reporter=spec', '--test-concurrency=1', ...(files.length ? files : [join('e2e', 'chat.e2e.mjs'), join('e2e', 'voice.e2e.mjs')])],
   { cwd: webDir, stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

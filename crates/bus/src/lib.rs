@@ -38,6 +38,8 @@ pub enum Subject {
     Typing { channel_id: i64 },
     /// Gateway session control, such as closing the sessions of a revoked login.
     SessionControl,
+    /// Moderators' actions on calls, for the node that holds the call.
+    VoiceControl,
 }
 
 impl Subject {
@@ -50,6 +52,7 @@ impl Subject {
             Subject::Presence { user_id } => format!("{prefix}.presence.{user_id}"),
             Subject::Typing { channel_id } => format!("{prefix}.typing.{channel_id}"),
             Subject::SessionControl => format!("{prefix}.control.sessions"),
+            Subject::VoiceControl => format!("{prefix}.control.voice"),
         }
     }
 }

@@ -25,6 +25,8 @@ impl Permissions {
     pub const MANAGE_ADMINS: Permissions = Permissions(1 << 8);
     /// Transfer ownership and delete the guild.
     pub const OWN_GUILD: Permissions = Permissions(1 << 9);
+    /// Server-mute people in voice channels and disconnect them from voice.
+    pub const MODERATE_VOICE: Permissions = Permissions(1 << 10);
 
     pub const fn from_bits(bits: u64) -> Permissions {
         Permissions(bits)
@@ -93,7 +95,8 @@ impl GuildRole {
             | Permissions::MANAGE_CHANNELS
             | Permissions::MANAGE_GUILD
             | Permissions::KICK_MEMBERS
-            | Permissions::BAN_MEMBERS;
+            | Permissions::BAN_MEMBERS
+            | Permissions::MODERATE_VOICE;
         match self {
             GuildRole::Member => member,
             GuildRole::Admin => admin,
@@ -101,7 +104,8 @@ impl GuildRole {
         }
     }
 
-    /// Whether a member with this role may kick or ban a member with `target`'s role: only
+    /// Whether a member with this role may kick, ban or moderate in voice a member with
+    /// `target`'s role: only
     /// someone strictly higher in the hierarchy, so admins cannot remove each other and
     /// nobody can remove the owner.
     pub fn outranks(self, target: GuildRole) -> bool {
@@ -119,12 +123,14 @@ mod tests {
         assert!(member.contains(Permissions::VIEW_CHANNELS | Permissions::SEND_MESSAGES));
         assert!(!member.contains(Permissions::MANAGE_CHANNELS));
         assert!(!member.contains(Permissions::KICK_MEMBERS));
+        assert!(!member.contains(Permissions::MODERATE_VOICE));
 
         let admin = GuildRole::Admin.permissions();
         assert!(admin.contains(member));
         assert!(admin.contains(
             Permissions::MANAGE_CHANNELS | Permissions::BAN_MEMBERS | Permissions::MANAGE_MESSAGES
         ));
+        assert!(admin.contains(Permissions::MODERATE_VOICE));
         assert!(!admin.contains(Permissions::MANAGE_ADMINS));
         assert!(!admin.contains(Permissions::OWN_GUILD));
 

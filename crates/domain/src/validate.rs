@@ -242,9 +242,25 @@ pub fn position(raw: i64) -> Result<i32, RuleViolation> {
     Ok(raw as i32)
 }
 
+/// A voice channel's user limit: 1–99 people (as Discord), so a limit is never "nobody".
+pub fn user_limit(raw: i64) -> Result<i32, RuleViolation> {
+    if !(1..=99).contains(&raw) {
+        return Err(violation("user_limit", "must be 1 to 99"));
+    }
+    Ok(raw as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_limits() {
+        assert_eq!(user_limit(1), Ok(1));
+        assert_eq!(user_limit(99), Ok(99));
+        assert!(user_limit(0).is_err());
+        assert!(user_limit(100).is_err());
+    }
 
     #[test]
     fn usernames() {

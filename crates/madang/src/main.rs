@@ -247,6 +247,28 @@ mod tests {
     }
 
     #[test]
+    fn voice_settings_load_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "madang.toml",
+                "[voice]\nudp_bind = \"0.0.0.0:10500\"\nturn_urls = [\"turn:turn.example.com:3478?transport=udp\"]\nturn_secret = \"s\"\n",
+            )?;
+            jail.set_env("MADANG_VOICE__PUBLIC_ADDRESSES", "[\"203.0.113.7\"]");
+            jail.set_env("MADANG_VOICE__MAX_PARTICIPANTS_PER_CHANNEL", "10");
+            let config = load_config(&no_flags()).map_err(|e| format!("{e:#}"))?;
+            assert_eq!(config.voice.udp_bind, "0.0.0.0:10500".parse().unwrap());
+            assert_eq!(
+                config.voice.public_addresses,
+                vec!["203.0.113.7".parse::<std::net::IpAddr>().unwrap()]
+            );
+            assert_eq!(config.voice.max_participants_per_channel, 10);
+            assert_eq!(config.voice.turn_secret, "s");
+            assert!(config.voice.enabled);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_settings_are_errors_not_silence() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("madang.toml", "listne = \"0.0.0.0:9000\"\n")?;

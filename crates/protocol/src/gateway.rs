@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::rest::{Ban, Channel, CurrentUser, Guild, Member, MemberRole, ReadState, User};
+use crate::rest::{
+    Ban, Channel, CurrentUser, ErrorCode, Guild, Member, MemberRole, ReadState, User,
+};
 use crate::{Id, Timestamp};
 
 /// Client frames over this many bytes are refused with close code 4002.
@@ -54,6 +56,18 @@ pub enum ClientFrame {
     Typing(TypingRequest),
     /// Sets the user's status.
     PresenceUpdate(PresenceUpdateRequest),
+    /// Joins a voice channel (moving out of the one the user is in) with the client's first
+    /// SDP offer; answered with `voice_answer` or `voice_error`.
+    VoiceJoin(VoiceJoin),
+    /// A later client offer (start or stop camera or screen share, ICE restart); answered
+    /// with `voice_answer` or `voice_error`.
+    VoiceOffer(VoiceClientOffer),
+    /// The client's answer to the server's `voice_offer`.
+    VoiceAnswer(VoiceAnswer),
+    /// The user's own voice flags changed.
+    VoiceState(VoiceStateRequest),
+    /// Leaves the voice channel; `d` is `null`.
+    VoiceLeave,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -116,6 +130,14 @@ pub enum ServerFrame {
     InvalidSession(InvalidSession),
     /// The server asks the client to reconnect and resume (the node is going away).
     Reconnect,
+    /// Answers the client's `voice_join` or `voice_offer`, in order.
+    VoiceAnswer(VoiceAnswer),
+    /// What the client receives changed (someone joined, published, unpublished or left):
+    /// answer with `voice_answer`. The client ignores it while its own offer is out; a fresh
+    /// one follows its answer.
+    VoiceOffer(VoiceServerOffer),
+    /// A voice op was refused; the connection stays open.
+    VoiceError(VoiceError),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -129,8 +151,8 @@ pub struct InvalidSession {
 }
 
 /// `{"op": "dispatch", "t": ..., "s": ..., "d": ...}`. `s` counts the session's replayable
-/// dispatches, 1, 2, 3 … with no gaps; it is `null` on READY, RESUMED, PRESENCE_UPDATE and
-/// TYPING_START, which are never replayed.
+/// dispatches, 1, 2, 3 … with no gaps; it is `null` on READY, RESUMED, PRESENCE_UPDATE,
+/// TYPING_START and VOICE_SPEAKING, which are never replayed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct DispatchFrame {
     /// Always `dispatch`.
@@ -190,6 +212,11 @@ pub enum DispatchType {
     PresenceUpdate,
     /// [`TypingStart`]
     TypingStart,
+    /// [`VoiceState`]: someone joined, left (`channel_id` null) or changed flags in a voice
+    /// channel of the guild.
+    VoiceStateUpdate,
+    /// [`VoiceSpeaking`], best effort, to the participants of the voice channel.
+    VoiceSpeaking,
 }
 
 impl DispatchType {
@@ -218,6 +245,8 @@ impl DispatchType {
             DispatchType::ReadStateUpdate => "READ_STATE_UPDATE",
             DispatchType::PresenceUpdate => "PRESENCE_UPDATE",
             DispatchType::TypingStart => "TYPING_START",
+            DispatchType::VoiceStateUpdate => "VOICE_STATE_UPDATE",
+            DispatchType::VoiceSpeaking => "VOICE_SPEAKING",
         }
     }
 }
@@ -244,6 +273,9 @@ pub struct GatewayGuild {
     /// Members who are not offline (in READY; empty in GUILD_CREATE, where PRESENCE_UPDATE
     /// dispatches follow as people change status).
     pub presences: Vec<PresenceUpdate>,
+    /// Who is in the guild's voice channels now (in READY; empty in GUILD_CREATE, where
+    /// VOICE_STATE_UPDATE dispatches follow).
+    pub voice_states: Vec<VoiceState>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -307,4 +339,127 @@ pub struct TypingStart {
     pub guild_id: Id,
     pub user_id: Id,
     pub timestamp: Timestamp,
+}
+
+// ---- voice ----
+
+/// An SDP offer or answer as the browser's `RTCSessionDescription` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionDescription {
+    #[serde(rename = "type")]
+    pub kind: SdpType,
+    pub sdp: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SdpType {
+    Offer,
+    Answer,
+}
+
+/// What a media track carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceTrackKind {
+    /// The microphone (Opus).
+    Audio,
+    /// The camera (VP8 or H264).
+    Camera,
+    /// A screen share.
+    Screen,
+}
+
+/// Names what one of the client's sending m-lines carries (SDP cannot tell a camera from a
+/// screen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceTrackLabel {
+    /// The m-line's `mid` (`RTCRtpTransceiver.mid`).
+    pub mid: String,
+    pub kind: VoiceTrackKind,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceJoin {
+    /// A voice channel of a guild the user is a member of.
+    pub channel_id: Id,
+    /// The client's offer: its own `sendonly` transceivers and a data channel.
+    pub offer: SessionDescription,
+    pub tracks: Vec<VoiceTrackLabel>,
+    pub self_mute: bool,
+    pub self_deaf: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceClientOffer {
+    pub offer: SessionDescription,
+    pub tracks: Vec<VoiceTrackLabel>,
+}
+
+/// An SDP answer: the server's to a client offer, or the client's to a server offer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceAnswer {
+    pub answer: SessionDescription,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceStateRequest {
+    pub self_mute: bool,
+    pub self_deaf: bool,
+    pub self_video: bool,
+    pub self_stream: bool,
+}
+
+/// The server's offer of what the client receives.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VoiceServerOffer {
+    pub offer: SessionDescription,
+    /// Every m-line on which the server sends media, and whose track it carries.
+    pub tracks: Vec<VoiceReceivedTrack>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoiceReceivedTrack {
+    pub mid: String,
+    pub user_id: Id,
+    pub kind: VoiceTrackKind,
+}
+
+/// Why a voice op was refused. `unknown_channel`: no such voice channel visible to you;
+/// `voice_channel_full`: its `user_limit` or the server's limit is reached; others as in
+/// REST (`validation_failed` for unusable SDP, `conflict` for an op that needs you in a
+/// voice channel, `unavailable` when voice is switched off).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VoiceError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Who is in which voice channel, with their flags. `channel_id` null: they left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoiceState {
+    pub guild_id: Id,
+    pub channel_id: Option<Id>,
+    pub user_id: Id,
+    pub self_mute: bool,
+    pub self_deaf: bool,
+    pub self_video: bool,
+    pub self_stream: bool,
+    /// Muted by a moderator: nothing the user says is forwarded, whatever `self_mute` says.
+    pub server_mute: bool,
+    /// Always false here; speaking comes in VOICE_SPEAKING.
+    pub speaking: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VoiceSpeaking {
+    pub channel_id: Id,
+    pub user_id: Id,
+    pub speaking: bool,
 }

@@ -41,6 +41,10 @@ pub enum ErrorCode {
     Banned,
     /// 404: not found, or not visible to the caller.
     NotFound,
+    /// 404 (voice ops): no voice channel with this id is visible to the caller.
+    UnknownChannel,
+    /// 409 (voice ops): the voice channel holds as many people as it may.
+    VoiceChannelFull,
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
     /// 409: the username is taken.
@@ -193,6 +197,9 @@ pub struct Channel {
     /// The category this channel sits under.
     pub parent_id: Option<Id>,
     pub position: i32,
+    /// Voice channels: how many people may be in it; `null` means the server's limit.
+    /// Always `null` for other kinds.
+    pub user_limit: Option<i32>,
     pub created_at: Timestamp,
 }
 
@@ -205,6 +212,8 @@ pub struct CreateChannel {
     pub parent_id: Option<Id>,
     /// Defaults to the end of the list.
     pub position: Option<i64>,
+    /// Voice channels only: 1–99 people, absent for the server's limit.
+    pub user_limit: Option<i64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -220,6 +229,10 @@ pub struct UpdateChannel {
     #[schema(value_type = Option<Id>)]
     pub parent_id: Option<Option<Id>>,
     pub position: Option<i64>,
+    /// Voice channels only: 1–99 people; `null` clears it (the server's limit applies).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub user_limit: Option<Option<i64>>,
 }
 
 /// One entry of a reorder: the channel's new position and category (`null`: none).
@@ -383,6 +396,35 @@ pub struct ReadState {
     pub last_read_message_id: Id,
     /// Messages after it, counted up to 1000 (show "999+" beyond).
     pub unread_count: i64,
+}
+
+// ---- voice ----
+
+/// TURN servers for `RTCPeerConnection`'s `iceServers`, with short-lived credentials.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IceServers {
+    /// Empty when the server has no TURN configured (host candidates only).
+    pub ice_servers: Vec<IceServer>,
+    /// When the credentials stop working; fetch again before joining after this.
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IceServer {
+    /// For example `turn:turn.example.com:3478?transport=udp`.
+    pub urls: Vec<String>,
+    /// `<expiry unix seconds>:<user id>` (coturn's `use-auth-secret` scheme).
+    pub username: String,
+    /// base64(HMAC-SHA1(secret, username)).
+    pub credential: String,
+}
+
+/// A moderator's change to someone's voice state.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateVoiceState {
+    /// Muted by a moderator: nothing the user says is forwarded until unmuted.
+    pub server_mute: bool,
 }
 
 // ---- operations ----

@@ -25,6 +25,7 @@ use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::rate_limit::Limiters;
 use crate::state::{AppState, Shared, now_ms};
+use crate::voice::{self, Voice};
 use crate::{api, metrics};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -53,7 +54,29 @@ impl Application {
             .context("cannot open the database")?;
         let ids = IdGenerator::new(config.node_id);
         let stream_id = ids.next(now_ms()).0;
-        let (gateway, store) = Gateway::start(&config, store, stream_id).await?;
+        let (voice_commands, voice_received) = voice::command_channel();
+        let (gateway, store) =
+            Gateway::start(&config, store, stream_id, voice_commands.clone()).await?;
+        let voice = if config.voice.enabled {
+            // Chat keeps working without voice: a taken UDP port (a second node on one host)
+            // switches voice off on this node, loudly, instead of refusing to start.
+            match Voice::start(
+                &config.voice,
+                store.clone(),
+                stream_id,
+                voice_commands,
+                voice_received,
+                gateway.session_frames(),
+            ) {
+                Ok(voice) => Some(voice),
+                Err(error) => {
+                    tracing::error!("voice is off on this node: {error:#}");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let key = store
             .secret(ACCESS_TOKEN_KEY, now_ms(), || {
                 use base64::Engine;
@@ -67,6 +90,7 @@ impl Application {
             limits: Limiters::new(&config.rate_limits),
             ids,
             gateway,
+            voice,
             stream_id,
             public_origin: config.public_origin(),
             store,

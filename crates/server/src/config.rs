@@ -2,7 +2,7 @@
 //! file, then `MADANG_*` environment variables, then command-line flags, and passes it down;
 //! nothing reads the environment behind its back.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,7 @@ pub struct Config {
     pub password_hashing: PasswordHashing,
     pub rate_limits: RateLimits,
     pub gateway: GatewayConfig,
+    pub voice: VoiceConfig,
 }
 
 /// The WebSocket gateway's timings and limits.
@@ -61,6 +62,46 @@ impl Default for GatewayConfig {
             presence_grace_ms: 5_000,
             session_queue_capacity: 4096,
             cluster_name: "madang".into(),
+        }
+    }
+}
+
+/// Voice and video calls: the SFU's UDP port, what it announces, limits, and TURN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VoiceConfig {
+    /// Serve voice channels at all; when off, voice ops answer `unavailable`.
+    pub enabled: bool,
+    /// The one UDP socket every call's media goes through (10000, as Jitsi's bridge, so it
+    /// stays clear of TURN's 3478 on the same host). Port 0 picks a free port (tests).
+    pub udp_bind: SocketAddr,
+    /// IP addresses announced to browsers as ICE host candidates, with the bound port: the
+    /// public IP of a server behind 1:1 NAT, or the LAN address. Empty: the bind address, or
+    /// when that is unspecified (`0.0.0.0`) the address of the default route's interface.
+    pub public_addresses: Vec<IpAddr>,
+    /// People per voice channel at most, whatever a channel's `user_limit` says.
+    pub max_participants_per_channel: usize,
+    /// Upper bound on the video bitrate sent to one participant, in bits per second.
+    pub max_video_bitrate: u64,
+    /// TURN servers for clients behind strict NAT, e.g. `turn:turn.example.com:3478?transport=udp`.
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret`; credentials are minted from it (`use-auth-secret`).
+    pub turn_secret: String,
+    /// How long a minted TURN credential is valid.
+    pub turn_credential_ttl_seconds: u64,
+}
+
+impl Default for VoiceConfig {
+    fn default() -> Self {
+        VoiceConfig {
+            enabled: true,
+            udp_bind: SocketAddr::from(([0, 0, 0, 0], 10000)),
+            public_addresses: Vec::new(),
+            max_participants_per_channel: 25,
+            max_video_bitrate: 4_000_000,
+            turn_urls: Vec::new(),
+            turn_secret: String::new(),
+            turn_credential_ttl_seconds: 12 * 60 * 60,
         }
     }
 }
@@ -119,6 +160,7 @@ impl Default for Config {
             password_hashing: PasswordHashing::default(),
             rate_limits: RateLimits::default(),
             gateway: GatewayConfig::default(),
+            voice: VoiceConfig::default(),
         }
     }
 }
@@ -226,6 +268,18 @@ impl Config {
         anyhow::ensure!(
             self.refresh_token_ttl_days >= 1,
             "refresh_token_ttl_days must be at least 1"
+        );
+        anyhow::ensure!(
+            (1..=1000).contains(&self.voice.max_participants_per_channel),
+            "voice.max_participants_per_channel must be 1 to 1000"
+        );
+        anyhow::ensure!(
+            self.voice.turn_urls.is_empty() || !self.voice.turn_secret.is_empty(),
+            "voice.turn_urls needs voice.turn_secret (coturn's static-auth-secret)"
+        );
+        anyhow::ensure!(
+            self.voice.turn_credential_ttl_seconds >= 60,
+            "voice.turn_credential_ttl_seconds must be at least 60"
         );
         for (name, quota) in [
             ("auth", self.rate_limits.auth),

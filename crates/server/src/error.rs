@@ -79,11 +79,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden | ErrorCode::Banned | ErrorCode::CrossOriginRefused => {
             StatusCode::FORBIDDEN
         }
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::NotFound | ErrorCode::UnknownChannel => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::UsernameTaken | ErrorCode::EmailTaken | ErrorCode::Conflict => {
-            StatusCode::CONFLICT
-        }
+        ErrorCode::UsernameTaken
+        | ErrorCode::EmailTaken
+        | ErrorCode::Conflict
+        | ErrorCode::VoiceChannelFull => StatusCode::CONFLICT,
         ErrorCode::InviteExpired | ErrorCode::InviteUsedUp | ErrorCode::InviteRevoked => {
             StatusCode::GONE
         }

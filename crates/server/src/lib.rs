@@ -11,6 +11,7 @@ mod gateway;
 mod metrics;
 mod rate_limit;
 mod state;
+mod voice;
 mod web;
 
 pub use api::openapi;

@@ -11,6 +11,7 @@ use crate::auth::{AccessTokens, PasswordHasher};
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::rate_limit::Limiters;
+use crate::voice::Voice;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
@@ -23,6 +24,8 @@ pub struct Shared {
     pub passwords: PasswordHasher,
     pub limits: Limiters,
     pub gateway: Gateway,
+    /// `None` when voice is switched off (`voice.enabled = false`).
+    pub voice: Option<Voice>,
     /// This process's receipt stream: the id under which the gateway records the order it
     /// received events in.
     pub stream_id: i64,

@@ -370,6 +370,26 @@ fn rows() -> Vec<Row> {
         ),
         row(
             M::GET,
+            "/api/voice/ice-servers",
+            none,
+            [401, 200, 200, 200, 200, 200],
+        ),
+        // The target is in no voice channel: moderators get past authorization to 404
+        // (tests/voice.rs covers muting and disconnecting someone who is).
+        row(
+            M::PATCH,
+            "/api/guilds/{guild_id}/voice-states/{user_id}",
+            |_, _| Some(json!({"server_mute": true})),
+            [401, 404, 403, 404, 404, 404],
+        ),
+        row(
+            M::DELETE,
+            "/api/guilds/{guild_id}/voice-states/{user_id}",
+            none,
+            [401, 404, 403, 404, 404, 404],
+        ),
+        row(
+            M::GET,
             "/api/admin/users",
             none,
             [401, 403, 403, 403, 403, 200],

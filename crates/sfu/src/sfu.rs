@@ -43,6 +43,8 @@ pub struct Sfu {
     outputs: VecDeque<Output>,
     /// The latest time seen in any call.
     now: Instant,
+    /// Media frames handed to subscribers since the start, for the driver's metrics.
+    forwarded_frames: u64,
 }
 
 impl Sfu {
@@ -73,6 +75,7 @@ impl Sfu {
             senders: HashMap::new(),
             outputs: VecDeque::new(),
             now,
+            forwarded_frames: 0,
         })
     }
 
@@ -260,6 +263,11 @@ impl Sfu {
     pub fn restart_ice(&mut self, participant: ParticipantId) -> Result<(), SfuError> {
         self.participant_mut(participant)?.request_ice_restart();
         Ok(())
+    }
+
+    /// Media frames forwarded to subscribers so far (each copy counts once).
+    pub fn forwarded_frames(&self) -> u64 {
+        self.forwarded_frames
     }
 
     /// The room a participant is in.
@@ -756,8 +764,9 @@ impl Sfu {
             if data.rid.is_some() {
                 subscriber.update_desired_bitrate(self.config.max_subscriber_video_bitrate);
             }
-            if let Err(e) = write_frame(&mut subscriber.rtc, mid, &data, time) {
-                tracing::debug!(subscriber = %member, %track, "frame not forwarded: {e}");
+            match write_frame(&mut subscriber.rtc, mid, &data, time) {
+                Ok(written) => self.forwarded_frames += u64::from(written),
+                Err(e) => tracing::debug!(subscriber = %member, %track, "frame not forwarded: {e}"),
             }
             subscriber.needs_poll = true;
         }
@@ -878,17 +887,24 @@ fn video_budget(subscriber: &Participant, cap_bps: u64) -> u64 {
 }
 
 /// Writes one frame into a subscriber's m-line with the payload type it negotiated for the
-/// publisher's codec. A subscriber that cannot decode the codec gets nothing.
-fn write_frame(rtc: &mut Rtc, mid: Mid, data: &MediaData, time: MediaTime) -> Result<(), RtcError> {
+/// publisher's codec. A subscriber that cannot decode the codec gets nothing. Returns whether
+/// the frame was written.
+fn write_frame(
+    rtc: &mut Rtc,
+    mid: Mid,
+    data: &MediaData,
+    time: MediaTime,
+) -> Result<bool, RtcError> {
     let Some(writer) = rtc.writer(mid) else {
-        return Ok(());
+        return Ok(false);
     };
     let Some(pt) = writer.match_params(data.params) else {
-        return Ok(());
+        return Ok(false);
     };
     let writer = match data.ext_vals.audio_level {
         Some(level) => writer.audio_level(level, data.ext_vals.voice_activity.unwrap_or(false)),
         None => writer,
     };
-    writer.write(pt, data.network_time, time, data.data.clone())
+    writer.write(pt, data.network_time, time, data.data.clone())?;
+    Ok(true)
 }

@@ -36,6 +36,8 @@ pub struct ChannelRow {
     pub topic: Option<String>,
     pub parent_id: Option<i64>,
     pub position: i32,
+    /// Voice channels: people admitted; `None`: the server-wide limit.
+    pub user_limit: Option<i32>,
     pub created_at: i64,
 }
 
@@ -52,6 +54,7 @@ impl<'r> FromRow<'r, sqlx::any::AnyRow> for ChannelRow {
             topic: row.try_get("topic")?,
             parent_id: row.try_get("parent_id")?,
             position: row.try_get("position")?,
+            user_limit: row.try_get("user_limit")?,
             created_at: row.try_get("created_at")?,
         })
     }
@@ -64,6 +67,7 @@ pub struct ChannelUpdate<'a> {
     pub topic: Option<Option<&'a str>>,
     pub parent_id: Option<Option<i64>>,
     pub position: Option<i32>,
+    pub user_limit: Option<Option<i32>>,
 }
 
 /// Where a channel goes in a reorder.
@@ -74,8 +78,7 @@ pub struct ChannelPlacement {
     pub parent_id: Option<i64>,
 }
 
-pub(crate) const CHANNEL_SELECT: &str =
-    "SELECT id, guild_id, kind, name, topic, parent_id, position, created_at FROM channels";
+pub(crate) const CHANNEL_SELECT: &str = "SELECT id, guild_id, kind, name, topic, parent_id, position, user_limit, created_at FROM channels";
 
 impl Store {
     pub async fn create_channel(
@@ -138,9 +141,10 @@ impl Store {
                 name = COALESCE($1, name),
                 topic = CASE WHEN $2 = 1 THEN $3 ELSE topic END,
                 parent_id = CASE WHEN $4 = 1 THEN $5 ELSE parent_id END,
-                position = COALESCE($6, position)
-             WHERE id = $7
-             RETURNING id, guild_id, kind, name, topic, parent_id, position, created_at",
+                position = COALESCE($6, position),
+                user_limit = CASE WHEN $7 = 1 THEN $8 ELSE user_limit END
+             WHERE id = $9
+             RETURNING id, guild_id, kind, name, topic, parent_id, position, user_limit, created_at",
         )
         .bind(update.name)
         .bind(i16::from(update.topic.is_some()))
@@ -148,6 +152,8 @@ impl Store {
         .bind(i16::from(update.parent_id.is_some()))
         .bind(update.parent_id.flatten())
         .bind(update.position)
+        .bind(i16::from(update.user_limit.is_some()))
+        .bind(update.user_limit.flatten())
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -211,7 +217,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let children: Vec<ChannelRow> = sqlx::query_as(
             "UPDATE channels SET parent_id = NULL WHERE parent_id = $1
-             RETURNING id, guild_id, kind, name, topic, parent_id, position, created_at",
+             RETURNING id, guild_id, kind, name, topic, parent_id, position, user_limit, created_at",
         )
         .bind(channel.id)
         .fetch_all(&mut *tx)
@@ -240,8 +246,8 @@ pub(crate) async fn insert_channel(
     channel: &ChannelRow,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO channels (id, guild_id, kind, name, topic, parent_id, position, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO channels (id, guild_id, kind, name, topic, parent_id, position, user_limit, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(channel.id)
     .bind(channel.guild_id)
@@ -250,6 +256,7 @@ pub(crate) async fn insert_channel(
     .bind(&channel.topic)
     .bind(channel.parent_id)
     .bind(channel.position)
+    .bind(channel.user_limit)
     .bind(channel.created_at)
     .execute(&mut **tx)
     .await?;

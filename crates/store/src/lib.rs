@@ -20,6 +20,7 @@ mod read_states;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod voice_states;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -39,6 +40,7 @@ pub use members::{BanRow, MemberRow};
 pub use messages::{MessageRow, MessagesPage, NewMessage};
 pub use read_states::ReadStateRow;
 pub use users::{NewUser, UserRow};
+pub use voice_states::{VoiceFlags, VoiceStateRow};
 
 /// Unread counts stop at this number; clients show "999+". Counting further would make a
 /// read-state query cost as much as the backlog is long.

@@ -6,7 +6,7 @@ use madang_store::testing::{TestBackend, fresh_database_url};
 use madang_store::{
     ChannelKind, ChannelRow, Dispatch, EventSource, InviteAcceptance, InviteRow, LoggedEvent,
     MemberJoin, MemberRemoval, MessagesPage, NewMessage, NewUser, RefreshOutcome, Store,
-    StoreError, UNREAD_COUNT_CAP, on_both_backends,
+    StoreError, UNREAD_COUNT_CAP, VoiceFlags, VoiceStateRow, on_both_backends,
 };
 
 /// A store on a fresh database, and the directory its SQLite file lives in.
@@ -87,6 +87,7 @@ impl Fixture {
             topic: None,
             parent_id: None,
             position: 0,
+            user_limit: None,
             created_at: NOW,
         };
         self.store
@@ -408,6 +409,7 @@ async fn deleting_cascades_and_uncategorises(backend: TestBackend) {
         topic: None,
         parent_id: None,
         position: 1,
+        user_limit: None,
         created_at: NOW,
     };
     f.store
@@ -583,7 +585,125 @@ async fn a_guilds_event_log_is_gap_free_under_concurrent_writers(backend: TestBa
     assert_eq!(events.len(), sent.len());
 }
 
+async fn voice_states_follow_calls_and_announce_each_change(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (first, first_channel) = f.guild(owner).await;
+    let (second, second_channel) = f.guild(owner).await;
+    let stream = f.id();
+    let state = |guild_id, channel_id, participant_id, refreshed_at| VoiceStateRow {
+        user_id: owner,
+        guild_id,
+        channel_id,
+        participant_id,
+        stream_id: stream,
+        flags: VoiceFlags {
+            self_mute: true,
+            ..VoiceFlags::default()
+        },
+        server_mute: false,
+        refreshed_at,
+    };
+    let logged = |guild| f.store.last_seq(EventSource::Guild(guild));
+    let first_before = logged(first).await.unwrap();
+
+    let joined = f
+        .store
+        .put_voice_state(&state(first, first_channel, 1, NOW), dispatch, dispatch)
+        .await
+        .unwrap();
+    assert!(joined.flags.self_mute && !joined.server_mute);
+    assert_eq!(logged(first).await.unwrap(), first_before + 1);
+    assert_eq!(
+        f.store.voice_channel_node(first_channel).await.unwrap(),
+        Some(stream)
+    );
+
+    // The moderator's mute lives on the membership and shows in the state.
+    let muted = f
+        .store
+        .set_server_mute(first, owner, true, NOW, dispatch)
+        .await
+        .unwrap()
+        .expect("in voice");
+    assert!(muted.server_mute);
+    assert!(f.store.member_server_muted(first, owner).await.unwrap());
+    assert_eq!(
+        f.store
+            .set_server_mute(second, owner, true, NOW, dispatch)
+            .await
+            .unwrap(),
+        None,
+        "not in the second guild's voice channels"
+    );
+
+    // Moving to another guild's channel announces the departure in the first guild.
+    let second_before = logged(second).await.unwrap();
+    f.store
+        .put_voice_state(&state(second, second_channel, 2, NOW), dispatch, dispatch)
+        .await
+        .unwrap();
+    assert_eq!(logged(first).await.unwrap(), first_before + 3);
+    assert_eq!(logged(second).await.unwrap(), second_before + 1);
+    assert!(
+        f.store
+            .voice_states_of_guild(first)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A late departure of the old call changes nothing; the current call's flags change.
+    assert_eq!(
+        f.store
+            .remove_voice_state(owner, 1, NOW, dispatch)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        f.store
+            .update_voice_flags(owner, 1, VoiceFlags::default(), NOW, dispatch)
+            .await
+            .unwrap(),
+        None
+    );
+    let updated = f
+        .store
+        .update_voice_flags(owner, 2, VoiceFlags::default(), NOW, dispatch)
+        .await
+        .unwrap()
+        .expect("the current call");
+    assert!(!updated.flags.self_mute);
+
+    // Rows a node stopped refreshing are stale; refreshing keeps them fresh.
+    assert_eq!(f.store.stale_voice_states(NOW + 1).await.unwrap().len(), 1);
+    f.store
+        .refresh_voice_states(stream, NOW + 10)
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .stale_voice_states(NOW + 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let removed = f
+        .store
+        .remove_voice_state(owner, 2, NOW, dispatch)
+        .await
+        .unwrap()
+        .expect("removed");
+    assert_eq!(removed.channel_id, second_channel);
+    assert_eq!(f.store.voice_state(owner).await.unwrap(), None);
+    assert_eq!(logged(second).await.unwrap(), second_before + 3);
+}
+
 on_both_backends!(
+    voice_states_follow_calls_and_announce_each_change,
     a_guilds_event_log_is_gap_free_under_concurrent_writers,
     unique_values_conflict_by_name,
     one_nonce_one_message_even_under_races,

@@ -100,6 +100,14 @@ export const api = {
     call('create_ban', 'PUT', `/api/guilds/${id(guildId)}/bans/${id(userId)}`, request),
   unban: (guildId: Snowflake, userId: Snowflake) => call('delete_ban', 'DELETE', `/api/guilds/${id(guildId)}/bans/${id(userId)}`),
 
+  /** TURN servers and short-lived credentials for a call's RTCPeerConnection. */
+  iceServers: () => call('ice_servers', 'GET', '/api/voice/ice-servers'),
+  /** Server-mute or unmute someone in a voice channel (admins; the server checks rank). */
+  updateVoiceState: (guildId: Snowflake, userId: Snowflake, request: RequestOf<'update_voice_state'>) =>
+    call('update_voice_state', 'PATCH', `/api/guilds/${id(guildId)}/voice-states/${id(userId)}`, request),
+  /** Disconnect someone from the guild's voice channels (admins). */
+  disconnectVoice: (guildId: Snowflake, userId: Snowflake) => call('disconnect_voice', 'DELETE', `/api/guilds/${id(guildId)}/voice-states/${id(userId)}`),
+
   createInvite: (guildId: Snowflake, request: RequestOf<'create_invite'> = {}) =>
     call('create_invite', 'POST', `/api/guilds/${id(guildId)}/invites`, request),
   invitePreview: (code: string) => call('preview_invite', 'GET', `/api/invites/${id(code)}`),

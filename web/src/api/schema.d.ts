@@ -320,6 +320,30 @@ export interface paths {
         patch: operations["update_member"];
         trace?: never;
     };
+    "/api/guilds/{guild_id}/voice-states/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Disconnect someone from the guild's voice channels (admins and the owner, on members
+         *     ranked below them). A VOICE_STATE_UPDATE with `channel_id: null` follows.
+         */
+        delete: operations["disconnect_voice"];
+        options?: never;
+        head?: never;
+        /**
+         * Server-mute or unmute someone in one of the guild's voice channels (admins and the owner,
+         *     on members ranked below them). The mute stays on the membership until lifted.
+         */
+        patch: operations["update_voice_state"];
+        trace?: never;
+    };
     "/api/invites/{code}": {
         parameters: {
             query?: never;
@@ -389,6 +413,26 @@ export interface paths {
         };
         /** How far you have read each text channel, with unread counts. */
         get: operations["my_read_states"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voice/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * TURN servers and short-lived credentials for `RTCPeerConnection` (coturn's
+         *     `use-auth-secret`); an empty list when the server has no TURN configured.
+         */
+        get: operations["ice_servers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -467,6 +511,12 @@ export interface components {
             /** Format: int32 */
             position: number;
             topic?: string | null;
+            /**
+             * Format: int32
+             * @description Voice channels: how many people may be in it; `null` means the server's limit.
+             *     Always `null` for other kinds.
+             */
+            user_limit?: number | null;
         };
         ChannelDeleted: {
             guild_id: components["schemas"]["Id"];
@@ -507,6 +557,35 @@ export interface components {
             d: components["schemas"]["PresenceUpdateRequest"];
             /** @enum {string} */
             op: "presence_update";
+        } | {
+            /**
+             * @description Joins a voice channel (moving out of the one the user is in) with the client's first
+             *     SDP offer; answered with `voice_answer` or `voice_error`.
+             */
+            d: components["schemas"]["VoiceJoin"];
+            /** @enum {string} */
+            op: "voice_join";
+        } | {
+            /**
+             * @description A later client offer (start or stop camera or screen share, ICE restart); answered
+             *     with `voice_answer` or `voice_error`.
+             */
+            d: components["schemas"]["VoiceClientOffer"];
+            /** @enum {string} */
+            op: "voice_offer";
+        } | {
+            /** @description The client's answer to the server's `voice_offer`. */
+            d: components["schemas"]["VoiceAnswer"];
+            /** @enum {string} */
+            op: "voice_answer";
+        } | {
+            /** @description The user's own voice flags changed. */
+            d: components["schemas"]["VoiceStateRequest"];
+            /** @enum {string} */
+            op: "voice_state";
+        } | {
+            /** @enum {string} */
+            op: "voice_leave";
         };
         CreateBan: {
             /** @description Up to 512 characters. */
@@ -522,6 +601,11 @@ export interface components {
              */
             position?: number | null;
             topic?: string | null;
+            /**
+             * Format: int64
+             * @description Voice channels only: 1–99 people, absent for the server's limit.
+             */
+            user_limit?: number | null;
         };
         CreateGuild: {
             /** @description 2–100 characters. */
@@ -560,8 +644,8 @@ export interface components {
         };
         /**
          * @description `{"op": "dispatch", "t": ..., "s": ..., "d": ...}`. `s` counts the session's replayable
-         *     dispatches, 1, 2, 3 … with no gaps; it is `null` on READY, RESUMED, PRESENCE_UPDATE and
-         *     TYPING_START, which are never replayed.
+         *     dispatches, 1, 2, 3 … with no gaps; it is `null` on READY, RESUMED, PRESENCE_UPDATE,
+         *     TYPING_START and VOICE_SPEAKING, which are never replayed.
          */
         DispatchFrame: {
             /** @description The payload; its shape depends on `t` (see [`DispatchType`]). */
@@ -576,7 +660,7 @@ export interface components {
          * @description What a dispatch announces, and the payload it carries.
          * @enum {string}
          */
-        DispatchType: "READY" | "RESUMED" | "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE" | "CHANNEL_DELETE" | "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" | "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" | "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" | "INVITE_CREATE" | "INVITE_DELETE" | "USER_UPDATE" | "READ_STATE_UPDATE" | "PRESENCE_UPDATE" | "TYPING_START";
+        DispatchType: "READY" | "RESUMED" | "MESSAGE_CREATE" | "MESSAGE_UPDATE" | "MESSAGE_DELETE" | "CHANNEL_CREATE" | "CHANNEL_UPDATE" | "CHANNEL_DELETE" | "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" | "GUILD_MEMBER_ADD" | "GUILD_MEMBER_UPDATE" | "GUILD_MEMBER_REMOVE" | "GUILD_BAN_ADD" | "GUILD_BAN_REMOVE" | "INVITE_CREATE" | "INVITE_DELETE" | "USER_UPDATE" | "READ_STATE_UPDATE" | "PRESENCE_UPDATE" | "TYPING_START" | "VOICE_STATE_UPDATE" | "VOICE_SPEAKING";
         /** @description Every error answers with this body and an HTTP status that matches its code. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -585,7 +669,7 @@ export interface components {
          * @description Stable, machine-readable error codes. The HTTP status of each is fixed.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_parameter" | "unsupported_media_type" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "banned" | "not_found" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "invite_expired" | "invite_used_up" | "invite_revoked" | "payload_too_large" | "rate_limited" | "cross_origin_refused" | "internal" | "unavailable";
+        ErrorCode: "invalid_json" | "invalid_parameter" | "unsupported_media_type" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "banned" | "not_found" | "unknown_channel" | "voice_channel_full" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "invite_expired" | "invite_used_up" | "invite_revoked" | "payload_too_large" | "rate_limited" | "cross_origin_refused" | "internal" | "unavailable";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation in English; clients translate by `code`. */
@@ -602,6 +686,11 @@ export interface components {
             presences: components["schemas"]["PresenceUpdate"][];
             /** @description Your role in the guild. */
             role: components["schemas"]["MemberRole"];
+            /**
+             * @description Who is in the guild's voice channels now (in READY; empty in GUILD_CREATE, where
+             *     VOICE_STATE_UPDATE dispatches follow).
+             */
+            voice_states: components["schemas"]["VoiceState"][];
         };
         Guild: {
             created_at: components["schemas"]["Timestamp"];
@@ -650,6 +739,21 @@ export interface components {
         Hello: {
             /** Format: int64 */
             heartbeat_interval_ms: number;
+        };
+        IceServer: {
+            /** @description base64(HMAC-SHA1(secret, username)). */
+            credential: string;
+            /** @description For example `turn:turn.example.com:3478?transport=udp`. */
+            urls: string[];
+            /** @description `<expiry unix seconds>:<user id>` (coturn's `use-auth-secret` scheme). */
+            username: string;
+        };
+        /** @description TURN servers for `RTCPeerConnection`'s `iceServers`, with short-lived credentials. */
+        IceServers: {
+            /** @description When the credentials stop working; fetch again before joining after this. */
+            expires_at: components["schemas"]["Timestamp"];
+            /** @description Empty when the server has no TURN configured (host candidates only). */
+            ice_servers: components["schemas"]["IceServer"][];
         };
         /**
          * @description A 64-bit id as a decimal string; ids sort by creation time.
@@ -768,6 +872,8 @@ export interface components {
             session_id: components["schemas"]["Id"];
             token: string;
         };
+        /** @enum {string} */
+        SdpType: "offer" | "answer";
         /** @description A frame the server sends. Dispatches are written with `t` and `s`; see [`DispatchFrame`]. */
         ServerFrame: {
             /** @description First frame of every connection. */
@@ -785,6 +891,30 @@ export interface components {
         } | {
             /** @enum {string} */
             op: "reconnect";
+        } | {
+            /** @description Answers the client's `voice_join` or `voice_offer`, in order. */
+            d: components["schemas"]["VoiceAnswer"];
+            /** @enum {string} */
+            op: "voice_answer";
+        } | {
+            /**
+             * @description What the client receives changed (someone joined, published, unpublished or left):
+             *     answer with `voice_answer`. The client ignores it while its own offer is out; a fresh
+             *     one follows its answer.
+             */
+            d: components["schemas"]["VoiceServerOffer"];
+            /** @enum {string} */
+            op: "voice_offer";
+        } | {
+            /** @description A voice op was refused; the connection stays open. */
+            d: components["schemas"]["VoiceError"];
+            /** @enum {string} */
+            op: "voice_error";
+        };
+        /** @description An SDP offer or answer as the browser's `RTCSessionDescription` writes it. */
+        SessionDescription: {
+            sdp: string;
+            type: components["schemas"]["SdpType"];
         };
         /** @enum {string} */
         SystemRole: "user" | "admin";
@@ -809,6 +939,11 @@ export interface components {
             position?: number | null;
             /** @description `null` clears the topic. */
             topic?: string | null;
+            /**
+             * Format: int64
+             * @description Voice channels only: 1–99 people; `null` clears it (the server's limit applies).
+             */
+            user_limit?: number | null;
         };
         UpdateCurrentUser: {
             current_password?: string | null;
@@ -829,11 +964,93 @@ export interface components {
         UpdateMessage: {
             content: string;
         };
+        /** @description A moderator's change to someone's voice state. */
+        UpdateVoiceState: {
+            /** @description Muted by a moderator: nothing the user says is forwarded until unmuted. */
+            server_mute: boolean;
+        };
         /** @description A user as other people see them. */
         User: {
             display_name?: string | null;
             id: components["schemas"]["Id"];
             username: string;
+        };
+        /** @description An SDP answer: the server's to a client offer, or the client's to a server offer. */
+        VoiceAnswer: {
+            answer: components["schemas"]["SessionDescription"];
+        };
+        VoiceClientOffer: {
+            offer: components["schemas"]["SessionDescription"];
+            tracks: components["schemas"]["VoiceTrackLabel"][];
+        };
+        /**
+         * @description Why a voice op was refused. `unknown_channel`: no such voice channel visible to you;
+         *     `voice_channel_full`: its `user_limit` or the server's limit is reached; others as in
+         *     REST (`validation_failed` for unusable SDP, `conflict` for an op that needs you in a
+         *     voice channel, `unavailable` when voice is switched off).
+         */
+        VoiceError: {
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+        };
+        VoiceJoin: {
+            /** @description A voice channel of a guild the user is a member of. */
+            channel_id: components["schemas"]["Id"];
+            /** @description The client's offer: its own `sendonly` transceivers and a data channel. */
+            offer: components["schemas"]["SessionDescription"];
+            self_deaf: boolean;
+            self_mute: boolean;
+            tracks: components["schemas"]["VoiceTrackLabel"][];
+        };
+        VoiceReceivedTrack: {
+            kind: components["schemas"]["VoiceTrackKind"];
+            mid: string;
+            user_id: components["schemas"]["Id"];
+        };
+        /** @description The server's offer of what the client receives. */
+        VoiceServerOffer: {
+            offer: components["schemas"]["SessionDescription"];
+            /** @description Every m-line on which the server sends media, and whose track it carries. */
+            tracks: components["schemas"]["VoiceReceivedTrack"][];
+        };
+        VoiceSpeaking: {
+            channel_id: components["schemas"]["Id"];
+            speaking: boolean;
+            user_id: components["schemas"]["Id"];
+        };
+        /** @description Who is in which voice channel, with their flags. `channel_id` null: they left. */
+        VoiceState: {
+            channel_id?: components["schemas"]["Id"] | null;
+            guild_id: components["schemas"]["Id"];
+            self_deaf: boolean;
+            self_mute: boolean;
+            self_stream: boolean;
+            self_video: boolean;
+            /** @description Muted by a moderator: nothing the user says is forwarded, whatever `self_mute` says. */
+            server_mute: boolean;
+            /** @description Always false here; speaking comes in VOICE_SPEAKING. */
+            speaking: boolean;
+            user_id: components["schemas"]["Id"];
+        };
+        VoiceStateRequest: {
+            self_deaf: boolean;
+            self_mute: boolean;
+            self_stream: boolean;
+            self_video: boolean;
+        };
+        /**
+         * @description What a media track carries.
+         * @enum {string}
+         */
+        VoiceTrackKind: "audio" | "camera" | "screen";
+        /**
+         * @description Names what one of the client's sending m-lines carries (SDP cannot tell a camera from a
+         *     screen).
+         */
+        VoiceTrackLabel: {
+            kind: components["schemas"]["VoiceTrackKind"];
+            /** @description The m-line's `mid` (`RTCRtpTransceiver.mid`). */
+            mid: string;
         };
     };
     responses: never;
@@ -1766,6 +1983,69 @@ export interface operations {
             };
         };
     };
+    disconnect_voice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                guild_id: components["schemas"]["Id"];
+                user_id: components["schemas"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Disconnecting. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    update_voice_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                guild_id: components["schemas"]["Id"];
+                user_id: components["schemas"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateVoiceState"];
+            };
+        };
+        responses: {
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VoiceState"];
+                };
+            };
+        };
+    };
     preview_invite: {
         parameters: {
             query?: never;
@@ -1972,6 +2252,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadState"][];
+                };
+            };
+        };
+    };
+    ice_servers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServers"];
                 };
             };
         };

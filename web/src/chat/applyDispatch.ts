@@ -11,6 +11,7 @@ import { useReadStates } from './readStates';
 import { settleSent } from './send';
 import { useToasts } from './toasts';
 import { applyUserUpdate } from './users';
+import { useVoiceStates } from '../voice/voiceStates';
 
 export interface DispatchContext {
   /** The channel on screen, whose messages count as read when they arrive. */
@@ -18,13 +19,14 @@ export interface DispatchContext {
   now: number;
 }
 
-function guildOnly({ channels: _channels, role: _role, presences: _presences, ...guild }: ReadyGuild): Guild {
+function guildOnly({ channels: _channels, role: _role, presences: _presences, voice_states: _voiceStates, ...guild }: ReadyGuild): Guild {
   return guild;
 }
 
 function seedGuild(queryClient: QueryClient, guild: ReadyGuild): void {
   queryClient.setQueryData<Channel[]>(queryKeys.channels(guild.id), guild.channels);
   for (const presence of guild.presences ?? []) useLive.getState().setPresence(presence.user_id, presence.status);
+  useVoiceStates.getState().replaceGuild(guild.id, guild.voice_states);
 }
 
 const byPosition = (a: Channel, b: Channel) => a.position - b.position;
@@ -56,6 +58,7 @@ export function applyDispatch(queryClient: QueryClient, dispatch: Dispatch, cont
     case 'GUILD_DELETE':
       queryClient.setQueryData<Guild[]>(queryKeys.guilds, (guilds) => guilds?.filter((guild) => guild.id !== dispatch.d.id));
       queryClient.removeQueries({ queryKey: ['guilds', dispatch.d.id] });
+      useVoiceStates.getState().removeGuild(dispatch.d.id);
       break;
     case 'CHANNEL_CREATE':
     case 'CHANNEL_UPDATE': {
@@ -137,6 +140,12 @@ export function applyDispatch(queryClient: QueryClient, dispatch: Dispatch, cont
       break;
     case 'READ_STATE_UPDATE':
       useReadStates.getState().apply(dispatch.d);
+      break;
+    case 'VOICE_STATE_UPDATE':
+      useVoiceStates.getState().apply(dispatch.d);
+      break;
+    case 'VOICE_SPEAKING':
+      useVoiceStates.getState().setSpeaking(dispatch.d);
       break;
     case 'RESUMED':
       break;

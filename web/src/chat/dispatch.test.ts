@@ -13,6 +13,7 @@ import { resetChatState } from './reset';
 import { retrySend, sendMessage } from './send';
 import { useToasts } from './toasts';
 import { applyUserUpdate } from './users';
+import { occupants, useVoiceStates } from '../voice/voiceStates';
 
 const meAccount: CurrentUser = {
   id: 'me',
@@ -68,6 +69,7 @@ describe('applyDispatch', () => {
         created_at: '2025-01-01T00:00:00Z',
         channels: [{ id: 'c1', guild_id: 'g1', name: 'general', kind: 'text', parent_id: null, position: 0, created_at: '2025-01-01T00:00:00Z' }],
         role: 'owner',
+        voice_states: [],
         presences: [{ user_id: 'you', status: 'online' }],
       },
     ],
@@ -269,5 +271,51 @@ describe('membership, ban and invite dispatches', () => {
     applyDispatch(queryClient, dispatch('INVITE_DELETE', { guild_id: 'g1', code: 'abc' }), context);
     expect(queryClient.getQueryData<unknown[]>(queryKeys.bans('g1'))).toEqual([]);
     expect(queryClient.getQueryData<unknown[]>(queryKeys.invites('g1'))).toEqual([]);
+  });
+});
+
+describe('voice dispatches', () => {
+  const voiceState = (userId: string, channelId: string | null, flags: { self_mute?: boolean } = {}) => ({
+    guild_id: 'g1',
+    channel_id: channelId,
+    user_id: userId,
+    self_mute: false,
+    self_deaf: false,
+    self_video: false,
+    self_stream: false,
+    server_mute: false,
+    speaking: false,
+    ...flags,
+  });
+  const inChannel = (channelId: string) => occupants(useVoiceStates.getState().byGuild, 'g1', channelId).map((s) => [s.user_id, s.self_mute]);
+
+  it('seeds who is in voice from GUILD_CREATE, follows VOICE_STATE_UPDATE and VOICE_SPEAKING, forgets a deleted guild', () => {
+    const guild = {
+      id: 'g1',
+      name: 'Study',
+      owner_id: 'me',
+      member_count: 2,
+      created_at: '2025-01-01T00:00:00Z',
+      channels: [],
+      role: 'owner' as const,
+      presences: [],
+      voice_states: [voiceState('you', 'v1')],
+    };
+    applyDispatch(queryClient, dispatch('GUILD_CREATE', guild), context);
+    expect(inChannel('v1')).toEqual([['you', false]]);
+    expect(queryClient.getQueryData<Guild[]>(queryKeys.guilds)?.[0]).not.toHaveProperty('voice_states');
+
+    applyDispatch(queryClient, dispatch('VOICE_STATE_UPDATE', voiceState('me', 'v1', { self_mute: true })), context);
+    applyDispatch(queryClient, dispatch('VOICE_SPEAKING', { channel_id: 'v1', user_id: 'you', speaking: true }), context);
+    expect(inChannel('v1')).toEqual([
+      ['me', true],
+      ['you', false],
+    ]);
+    expect(useVoiceStates.getState().speaking).toEqual({ you: true });
+
+    applyDispatch(queryClient, dispatch('VOICE_STATE_UPDATE', voiceState('you', null)), context);
+    expect(inChannel('v1')).toEqual([['me', true]]);
+    applyDispatch(queryClient, dispatch('GUILD_DELETE', { id: 'g1' }), context);
+    expect(inChannel('v1')).toEqual([]);
   });
 });

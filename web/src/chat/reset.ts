@@ -2,6 +2,7 @@ import { useLive } from './live';
 import { usePending } from './pending';
 import { useReadStates } from './readStates';
 import { useToasts } from './toasts';
+import { useVoiceStates } from '../voice/voiceStates';
 
 /** Forgets everything the chat stores hold about the signed-in account. */
 export function resetChatState(): void {
@@ -9,4 +10,5 @@ export function resetChatState(): void {
   useReadStates.setState({ byChannel: {}, loaded: false });
   useLive.setState({ presence: {}, typing: {} });
   useToasts.setState({ toasts: [] });
+  useVoiceStates.setState({ byGuild: {}, speaking: {} });
 }

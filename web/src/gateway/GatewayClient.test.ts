@@ -498,3 +498,28 @@ describe('GatewayClient: reconnect backoff', () => {
     expect(sockets).toHaveLength(1);
   });
 });
+
+describe('GatewayClient: voice signalling', () => {
+  it('hands voice frames to the voice listener, not as dispatches, and does not count them in the sequence', async () => {
+    const { client, dispatches } = await readyClient();
+    const frames: unknown[] = [];
+    client.on('voice', (frame) => frames.push(frame));
+    latest().receive({ op: 'voice_answer', d: { answer: { type: 'answer', sdp: 'v=0' } } });
+    latest().receive({ op: 'voice_offer', d: { offer: { type: 'offer', sdp: 'v=0' }, tracks: [{ mid: '1', user_id: '7', kind: 'audio' }] } });
+    latest().receive({ op: 'voice_error', d: { code: 'voice_channel_full', message: 'full' } });
+    expect(frames.map((frame) => (frame as { op: string }).op)).toEqual(['voice_answer', 'voice_offer', 'voice_error']);
+    expect(dispatches.map((dispatch) => dispatch.t)).toEqual(['READY']);
+    expect(client.getSnapshot().seq).toBe(1);
+  });
+
+  it('sends voice frames only while ready', async () => {
+    const { client } = makeClient();
+    client.start();
+    latest().hello();
+    await flush();
+    expect(client.sendVoice({ op: 'voice_leave' })).toBe(false);
+    latest().ready();
+    expect(client.sendVoice({ op: 'voice_leave' })).toBe(true);
+    expect(latest().sent.at(-1)).toEqual({ op: 'voice_leave' });
+  });
+});

@@ -10,6 +10,7 @@ import {
   type ReadyData,
   type ServerFrame,
 } from './protocol';
+import type { VoiceClientFrame, VoiceServerFrame } from '../voice/protocol';
 
 export type GatewayStatus =
   /** Not started, or stopped by the app (logged out). */
@@ -80,6 +81,8 @@ export interface GatewayEvents {
   resync: (ready: ReadyData) => void;
   /** The app could not provide a token the server accepts; the user has to sign in again. */
   unauthorized: () => void;
+  /** A voice signalling frame for this session (never replayed; the voice client handles it). */
+  voice: (frame: VoiceServerFrame) => void;
 }
 
 type Listeners = { [K in keyof GatewayEvents]: Set<GatewayEvents[K]> };
@@ -98,7 +101,7 @@ export class GatewayClient {
     retryAt: null,
   };
   private readonly subscribers = new Set<() => void>();
-  private readonly listeners: Listeners = { dispatch: new Set(), resync: new Set(), unauthorized: new Set() };
+  private readonly listeners: Listeners = { dispatch: new Set(), resync: new Set(), unauthorized: new Set(), voice: new Set() };
 
   private socket: WebSocketLike | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -170,6 +173,12 @@ export class GatewayClient {
     return this.sendFrame(frame);
   }
 
+  /** Sends a voice signalling frame; false (not sent) unless the session is ready. */
+  sendVoice(frame: VoiceClientFrame): boolean {
+    if (this.snapshot.status !== 'ready') return false;
+    return this.sendFrame(frame);
+  }
+
   // ---- connection lifecycle ------------------------------------------------------------------
 
   private connect(): void {
@@ -220,6 +229,11 @@ export class GatewayClient {
         break;
       case 'reconnect':
         this.dropAndReconnect(ClientCloseCode.reconnectRequested);
+        break;
+      case 'voice_answer':
+      case 'voice_offer':
+      case 'voice_error':
+        this.emit('voice', frame);
         break;
     }
   }

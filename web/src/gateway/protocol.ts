@@ -5,6 +5,7 @@
 // which `t` is written here, and the type checker fails when the server's `DispatchType` gains
 // or drops a type this map does not.
 import type { components } from '../api/schema';
+import type { VoiceServerFrame } from '../voice/protocol';
 import type { Channel, CurrentUser, Guild, Invite, Message, ReadState } from '../api/types';
 
 type Schemas = components['schemas'];
@@ -40,6 +41,8 @@ export interface DispatchPayloads {
   PRESENCE_UPDATE: Schemas['PresenceUpdate'];
   TYPING_START: Schemas['TypingStart'];
   READ_STATE_UPDATE: ReadState;
+  VOICE_STATE_UPDATE: Schemas['VoiceState'];
+  VOICE_SPEAKING: Schemas['VoiceSpeaking'];
 }
 
 /** True when A and B are the same union. */
@@ -59,7 +62,8 @@ export type ServerFrame =
   | { op: 'heartbeat_ack'; d?: unknown }
   | { op: 'dispatch'; t: string; s?: number | null; d: unknown }
   | { op: 'invalid_session'; d: Schemas['InvalidSession'] }
-  | { op: 'reconnect'; d?: unknown };
+  | { op: 'reconnect'; d?: unknown }
+  | VoiceServerFrame;
 
 /** What the client sends: heartbeat, identify, resume, typing, presence_update. */
 export type ClientFrame = Schemas['ClientFrame'];

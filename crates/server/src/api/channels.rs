@@ -6,7 +6,7 @@ use madang_domain::Permissions;
 use madang_domain::validate::{self, ChannelName, ChannelTopic};
 use madang_protocol::Id;
 use madang_protocol::rest::{Channel, ErrorBody, UpdateChannel};
-use madang_store::ChannelUpdate;
+use madang_store::{ChannelKind, ChannelUpdate};
 
 use super::access::channel_access;
 use super::guilds::check_parent;
@@ -15,6 +15,7 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::{AppState, now_ms};
+use crate::voice::VoiceControl;
 
 /// Rename a channel, set its topic, move it (admins).
 #[utoipa::path(patch, path = "/api/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
@@ -55,11 +56,21 @@ pub async fn update_channel(
         .await?;
     }
     let position = request.position.map(validate::position).transpose()?;
+    let user_limit = match request.user_limit {
+        None => None,
+        Some(_) if channel.kind != ChannelKind::Voice => {
+            return Err(ApiError::validation(
+                "user_limit: only voice channels have one",
+            ));
+        }
+        Some(limit) => Some(limit.map(validate::user_limit).transpose()?),
+    };
     let update = ChannelUpdate {
         name: name.as_ref().map(ChannelName::as_str),
         topic: topic.as_ref().map(|t| t.as_ref().map(ChannelTopic::as_str)),
         parent_id: request.parent_id.map(|p| p.map(|id| id.0)),
         position,
+        user_limit,
     };
     let updated = state
         .store
@@ -90,5 +101,8 @@ pub async fn delete_channel(
             dispatches::channel_updated,
         )
         .await?;
+    state.gateway.control_voice(VoiceControl::CloseChannel {
+        channel_id: channel_id.0,
+    });
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,7 +10,7 @@ use madang_protocol::gateway::{
 };
 use madang_store::{
     BanRow, ChannelRow, Dispatch, GuildRow, InviteRow, MemberJoin, MemberRemoval, MemberRow,
-    MessageRow, ReadStateRow, UserRow,
+    MessageRow, ReadStateRow, UserRow, VoiceStateRow,
 };
 use serde::Serialize;
 
@@ -39,6 +39,7 @@ pub fn gateway_guild(
         channels: channels.iter().map(views::channel).collect(),
         role: views::member_role(member.role),
         presences: Vec::new(),
+        voice_states: Vec::new(),
     }
 }
 
@@ -163,4 +164,17 @@ pub fn read_state_updated(state: &ReadStateRow) -> Dispatch {
 
 pub fn user_updated(user: &UserRow) -> Dispatch {
     dispatch(DispatchType::UserUpdate, &views::current_user(user))
+}
+
+/// VOICE_STATE_UPDATE: someone joined a voice channel or changed their flags.
+pub fn voice_state_updated(row: &VoiceStateRow) -> Dispatch {
+    dispatch(DispatchType::VoiceStateUpdate, &views::voice_state(row))
+}
+
+/// VOICE_STATE_UPDATE with `channel_id: null`: someone left the guild's voice channels.
+pub fn voice_state_left(row: &VoiceStateRow) -> Dispatch {
+    dispatch(
+        DispatchType::VoiceStateUpdate,
+        &views::voice_state_left(row),
+    )
 }

@@ -20,6 +20,7 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path};
 use crate::state::{AppState, now_ms};
+use crate::voice::VoiceControl;
 
 /// Create a guild you own, with a text channel `general` and a voice channel `General`.
 #[utoipa::path(post, path = "/api/guilds", tag = "guilds", security(("bearer" = [])), request_body = CreateGuild,
@@ -40,6 +41,7 @@ pub async fn create_guild(
         topic: None,
         parent_id: None,
         position,
+        user_limit: None,
         created_at: now,
     };
     let channels = [
@@ -146,6 +148,9 @@ pub async fn delete_guild(
         .store
         .delete_guild(guild_id.0, now_ms(), dispatches::guild_deleted(guild_id.0))
         .await?;
+    state.gateway.control_voice(VoiceControl::CloseGuild {
+        guild_id: guild_id.0,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,6 +223,15 @@ pub async fn create_channel(
         Some(position) => validate::position(position)?,
         None => state.store.next_channel_position(guild_id.0).await?,
     };
+    let user_limit = match (request.kind, request.user_limit) {
+        (_, None) => None,
+        (ChannelKind::Voice, Some(limit)) => Some(validate::user_limit(limit)?),
+        (_, Some(_)) => {
+            return Err(ApiError::validation(
+                "user_limit: only voice channels have one",
+            ));
+        }
+    };
     let channel = ChannelRow {
         id: state.next_id().0,
         guild_id: guild_id.0,
@@ -228,6 +242,7 @@ pub async fn create_channel(
             .filter(|t| !t.is_empty()),
         parent_id: request.parent_id.map(|id| id.0),
         position,
+        user_limit,
         created_at: now_ms(),
     };
     state

@@ -15,6 +15,7 @@ use crate::auth::Session;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::state::{AppState, now_ms};
+use crate::voice::VoiceControl;
 
 /// The guild's members in user-id order; page with `after` (the last user id you have).
 #[utoipa::path(get, path = "/api/guilds/{guild_id}/members", tag = "members", security(("bearer" = [])),
@@ -69,6 +70,10 @@ pub async fn remove_member(
         .store
         .remove_member(guild_id.0, user_id.0, now_ms(), dispatches::member_removed)
         .await?;
+    state.gateway.control_voice(VoiceControl::Disconnect {
+        guild_id: guild_id.0,
+        user_id: user_id.0,
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -204,6 +209,10 @@ pub async fn create_ban(
             dispatches::member_removed,
         )
         .await?;
+    state.gateway.control_voice(VoiceControl::Disconnect {
+        guild_id: guild_id.0,
+        user_id: user_id.0,
+    });
     let ban = state
         .store
         .ban_of(guild_id.0, user_id.0)

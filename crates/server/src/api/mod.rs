@@ -5,12 +5,13 @@ mod access;
 mod accounts;
 mod admin;
 mod channels;
-mod dispatches;
+pub(crate) mod dispatches;
 mod guilds;
 mod invites;
 mod members;
 mod messages;
 pub(crate) mod views;
+mod voice;
 
 use axum::Router;
 use axum::extract::State;
@@ -58,7 +59,9 @@ use crate::state::AppState;
         gateway::GuildBanRemoved,
         gateway::InviteDeleted,
         gateway::PresenceUpdate,
-        gateway::TypingStart
+        gateway::TypingStart,
+        gateway::VoiceState,
+        gateway::VoiceSpeaking
     )),
     tags(
         (name = "auth", description = "Accounts and tokens"),
@@ -68,6 +71,7 @@ use crate::state::AppState;
         (name = "members", description = "Members, roles and bans"),
         (name = "invites", description = "Invite links"),
         (name = "messages", description = "Messages and read state"),
+        (name = "voice", description = "Voice channels: TURN credentials and moderation"),
         (name = "admin", description = "System administration"),
         (name = "operations", description = "Health and readiness")
     )
@@ -133,6 +137,8 @@ fn api_router() -> OpenApiRouter<AppState> {
             messages::delete_message
         ))
         .routes(routes!(messages::ack))
+        .routes(routes!(voice::ice_servers))
+        .routes(routes!(voice::update_voice_state, voice::disconnect_voice))
         .routes(routes!(admin::list_users))
         .routes(routes!(healthz))
         .routes(routes!(readyz))

@@ -1,6 +1,7 @@
 //! Store rows to the REST objects clients see.
 
 use madang_domain::GuildRole;
+use madang_protocol::gateway::VoiceState;
 use madang_protocol::rest::{
     Ban, Channel, ChannelKind, CurrentUser, Guild, Invite, Member, MemberRole, Message, ReadState,
     SystemRole, User,
@@ -8,6 +9,7 @@ use madang_protocol::rest::{
 use madang_protocol::{Id, Timestamp};
 use madang_store::{
     BanRow, ChannelRow, GuildRow, InviteRow, MemberRow, MessageRow, ReadStateRow, UserRow,
+    VoiceStateRow,
 };
 
 pub fn current_user(row: &UserRow) -> CurrentUser {
@@ -68,6 +70,7 @@ pub fn channel(row: &ChannelRow) -> Channel {
         topic: row.topic.clone(),
         parent_id: row.parent_id.map(Id),
         position: row.position,
+        user_limit: row.user_limit,
         created_at: Timestamp(row.created_at),
     }
 }
@@ -131,5 +134,35 @@ pub fn read_state(row: &ReadStateRow) -> ReadState {
         channel_id: Id(row.channel_id),
         last_read_message_id: Id(row.last_read_message_id),
         unread_count: row.unread_count,
+    }
+}
+
+/// Someone in a voice channel, with their flags.
+pub fn voice_state(row: &VoiceStateRow) -> VoiceState {
+    VoiceState {
+        guild_id: Id(row.guild_id),
+        channel_id: Some(Id(row.channel_id)),
+        user_id: Id(row.user_id),
+        self_mute: row.flags.self_mute,
+        self_deaf: row.flags.self_deaf,
+        self_video: row.flags.self_video,
+        self_stream: row.flags.self_stream,
+        server_mute: row.server_mute,
+        speaking: false,
+    }
+}
+
+/// Someone who left the guild's voice channels: no channel, every flag cleared.
+pub fn voice_state_left(row: &VoiceStateRow) -> VoiceState {
+    VoiceState {
+        guild_id: Id(row.guild_id),
+        channel_id: None,
+        user_id: Id(row.user_id),
+        self_mute: false,
+        self_deaf: false,
+        self_video: false,
+        self_stream: false,
+        server_mute: false,
+        speaking: false,
     }
 }

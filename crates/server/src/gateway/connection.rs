@@ -9,9 +9,12 @@ use madang_protocol::Id;
 use madang_protocol::gateway::{
     ClientFrame, DispatchType, GatewayGuild, Hello, Identify, InvalidSession,
     MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_FRAMES_PER_WINDOW, PresenceStatus,
-    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, close_code,
+    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, VoiceAnswer, VoiceError, VoiceJoin,
+    VoiceTrackLabel, close_code,
 };
-use madang_store::{EventSource, SessionCheckpoint};
+use madang_protocol::rest::ErrorCode;
+use madang_sfu::TrackLabel;
+use madang_store::{ChannelKind, EventSource, SessionCheckpoint, VoiceFlags};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -22,6 +25,9 @@ use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
 use super::sequencer::{Attachment, Closing, Command, Outbound};
 use crate::api::views;
 use crate::state::{AppState, now_ms};
+use crate::voice::{
+    self, JoinRequest, Voice, description_of_answer, parse_answer, parse_offer, refusal,
+};
 
 /// Frames written per flush.
 const WRITE_BATCH: usize = 256;
@@ -77,6 +83,13 @@ pub async fn run(socket: WebSocket, state: AppState) {
         let _ = connection.socket.send(Message::Close(Some(frame))).await;
     }
     if let Some(session) = connection.session.take() {
+        // A session whose login ended cannot be resumed, so its call ends now; any other
+        // session may resume and keep its call (see docs/protocol.md, "Voice").
+        if matches!(end, End::Close(close_code::AUTHENTICATION_FAILED))
+            && let Some(voice) = &connection.state.voice
+        {
+            voice.session_closed(session.session_id).await;
+        }
         let _ = connection
             .state
             .gateway
@@ -161,9 +174,6 @@ impl Connection {
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => return Ok(()),
         };
         self.count_frame()?;
-        if text.len() > MAX_CLIENT_FRAME_BYTES {
-            return Err(End::Close(close_code::DECODE_ERROR));
-        }
         let frame = decode(text.as_str())?;
         match frame {
             ClientFrame::Heartbeat(_) => {
@@ -205,7 +215,148 @@ impl Connection {
                 self.command(Command::SetStatus { session_id, status })
                     .await
             }
+            voice_op @ (ClientFrame::VoiceJoin(_)
+            | ClientFrame::VoiceOffer(_)
+            | ClientFrame::VoiceAnswer(_)
+            | ClientFrame::VoiceState(_)
+            | ClientFrame::VoiceLeave) => self.voice(voice_op).await,
         }
+    }
+
+    /// Runs a voice op and sends its reply: the answer, nothing, or `voice_error`.
+    async fn voice(&mut self, op: ClientFrame) -> Result<(), End> {
+        let session = self
+            .session
+            .as_ref()
+            .ok_or(End::Close(close_code::NOT_IDENTIFIED))?;
+        let (session_id, user_id) = (session.session_id, session.user_id);
+        let outcome = match self.state.voice.clone() {
+            Some(voice) => self.voice_request(&voice, session_id, user_id, op).await?,
+            None => Err(refusal(
+                ErrorCode::Unavailable,
+                "voice is switched off on this server",
+            )),
+        };
+        let reply = match outcome {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Ok(()),
+            Err(error) => ServerFrame::VoiceError(error),
+        };
+        self.send(server_frame(&reply)).await
+    }
+
+    async fn voice_request(
+        &mut self,
+        voice: &Voice,
+        session_id: i64,
+        user_id: i64,
+        op: ClientFrame,
+    ) -> Result<Result<Option<ServerFrame>, VoiceError>, End> {
+        let answered = |answer: &madang_sfu::SdpAnswer| {
+            Some(ServerFrame::VoiceAnswer(VoiceAnswer {
+                answer: description_of_answer(answer),
+            }))
+        };
+        Ok(match op {
+            ClientFrame::VoiceJoin(join) => self
+                .voice_join(voice, session_id, user_id, join)
+                .await?
+                .map(|answer| answered(&answer)),
+            ClientFrame::VoiceOffer(offer) => match parse_offer(&offer.offer) {
+                Ok(parsed) => voice
+                    .offer(session_id, user_id, parsed, labels(&offer.tracks))
+                    .await
+                    .map(|answer| answered(&answer)),
+                Err(error) => Err(error),
+            },
+            ClientFrame::VoiceAnswer(answer) => match parse_answer(&answer.answer) {
+                Ok(parsed) => voice
+                    .answer(session_id, user_id, parsed)
+                    .await
+                    .map(|()| None),
+                Err(error) => Err(error),
+            },
+            ClientFrame::VoiceState(state) => {
+                let flags = VoiceFlags {
+                    self_mute: state.self_mute,
+                    self_deaf: state.self_deaf,
+                    self_video: state.self_video,
+                    self_stream: state.self_stream,
+                };
+                voice
+                    .set_flags(session_id, user_id, flags)
+                    .await
+                    .map(|()| None)
+            }
+            ClientFrame::VoiceLeave => voice.leave(session_id, user_id).await.map(|()| None),
+            _ => unreachable!("only voice ops are passed in"),
+        })
+    }
+
+    /// Checks that the user may join the channel, then joins through the driver. Channels
+    /// that are not voice channels of one of the user's guilds are all `unknown_channel`,
+    /// so their existence does not leak.
+    async fn voice_join(
+        &mut self,
+        voice: &Voice,
+        session_id: i64,
+        user_id: i64,
+        join: VoiceJoin,
+    ) -> Result<Result<madang_sfu::SdpAnswer, VoiceError>, End> {
+        let store = self.state.store.clone();
+        let unknown = || refusal(ErrorCode::UnknownChannel, "unknown voice channel");
+        let Some(channel) = store
+            .channel(join.channel_id.0)
+            .await
+            .map_err(store_failure)?
+            .filter(|c| c.kind == ChannelKind::Voice)
+        else {
+            return Ok(Err(unknown()));
+        };
+        if store
+            .member(channel.guild_id, user_id)
+            .await
+            .map_err(store_failure)?
+            .is_none()
+        {
+            return Ok(Err(unknown()));
+        }
+        let holder = store
+            .voice_channel_node(channel.id)
+            .await
+            .map_err(store_failure)?;
+        if holder.is_some_and(|node| node != self.state.stream_id) {
+            return Ok(Err(refusal(
+                ErrorCode::Unavailable,
+                "this voice channel's call is held by another node of the cluster",
+            )));
+        }
+        let offer = match parse_offer(&join.offer) {
+            Ok(offer) => offer,
+            Err(error) => return Ok(Err(error)),
+        };
+        let server_mute = store
+            .member_server_muted(channel.guild_id, user_id)
+            .await
+            .map_err(store_failure)?;
+        let request = JoinRequest {
+            session_id,
+            user_id,
+            participant_id: self.state.next_id().0,
+            guild_id: channel.guild_id,
+            channel_id: channel.id,
+            user_limit: channel.user_limit.map(|limit| limit as usize),
+            server_mute,
+            offer,
+            labels: labels(&join.tracks),
+            flags: VoiceFlags {
+                self_mute: join.self_mute,
+                self_deaf: join.self_deaf,
+                self_video: false,
+                self_stream: false,
+            },
+        };
+        Ok(voice.join(request).await)
     }
 
     /// Counts a client frame against the rate limit.
@@ -331,11 +482,16 @@ impl Connection {
             let presences = presences
                 .await
                 .map_err(|_| End::Close(close_code::UNKNOWN_ERROR))?;
+            let voice_states = store
+                .voice_states_of_guild(*guild_id)
+                .await
+                .map_err(store_failure)?;
             guilds.push(GatewayGuild {
                 guild: views::guild(&guild),
                 channels: channels.iter().map(views::channel).collect(),
                 role: views::member_role(role),
                 presences,
+                voice_states: voice_states.iter().map(views::voice_state).collect(),
             });
         }
         let read_states = store
@@ -508,16 +664,30 @@ impl Connection {
     }
 }
 
+fn labels(tracks: &[VoiceTrackLabel]) -> Vec<TrackLabel> {
+    tracks
+        .iter()
+        .map(|t| TrackLabel::new(t.mid.clone(), voice::track_kind(t.kind)))
+        .collect()
+}
+
 /// A client frame, or the close code for why it is not one: 4001 for an op the client may
 /// not send, 4002 for anything undecodable.
 fn decode(text: &str) -> Result<ClientFrame, End> {
-    const CLIENT_OPS: [&str; 5] = [
+    const CLIENT_OPS: [&str; 10] = [
         "heartbeat",
         "identify",
         "resume",
         "typing",
         "presence_update",
+        "voice_join",
+        "voice_offer",
+        "voice_answer",
+        "voice_state",
+        "voice_leave",
     ];
+    /// Ops that carry SDP, and so may be as large as the WebSocket layer allows.
+    const SDP_OPS: [&str; 3] = ["voice_join", "voice_offer", "voice_answer"];
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|_| End::Close(close_code::DECODE_ERROR))?;
     let op = value
@@ -526,6 +696,9 @@ fn decode(text: &str) -> Result<ClientFrame, End> {
         .ok_or(End::Close(close_code::DECODE_ERROR))?;
     if !CLIENT_OPS.contains(&op) {
         return Err(End::Close(close_code::UNKNOWN_OP));
+    }
+    if text.len() > MAX_CLIENT_FRAME_BYTES && !SDP_OPS.contains(&op) {
+        return Err(End::Close(close_code::DECODE_ERROR));
     }
     serde_json::from_value(value).map_err(|_| End::Close(close_code::DECODE_ERROR))
 }
@@ -571,5 +744,14 @@ mod tests {
         );
         assert_eq!(code("not json"), Some(close_code::DECODE_ERROR));
         assert_eq!(code(r#"{"d":{}}"#), Some(close_code::DECODE_ERROR));
+        assert_eq!(code(r#"{"op":"voice_leave","d":null}"#), None);
+        assert_eq!(code(r#"{"op":"voice_leave"}"#), None);
+        let padding = "x".repeat(MAX_CLIENT_FRAME_BYTES);
+        let large_answer = format!(
+            r#"{{"op":"voice_answer","d":{{"answer":{{"type":"answer","sdp":"{padding}"}}}}}}"#
+        );
+        assert_eq!(code(&large_answer), None);
+        let large_typing = format!(r#"{{"op":"typing","d":{{"channel_id":"{padding}"}}}}"#);
+        assert_eq!(code(&large_typing), Some(close_code::DECODE_ERROR));
     }
 }

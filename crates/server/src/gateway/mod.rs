@@ -9,7 +9,7 @@
 
 mod connection;
 mod filter;
-mod frames;
+pub(crate) mod frames;
 mod replay;
 mod sequencer;
 
@@ -33,7 +33,8 @@ use crate::auth::require_same_origin;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::{AppState, now_ms};
-use sequencer::{Command, Sequencer};
+use crate::voice::{self, SessionFrame, VoiceControl};
+use sequencer::{Command, Sequencer, VoiceLink};
 
 /// What nodes tell each other over the bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +45,7 @@ pub enum NodeMessage {
     Presence(PresenceAnnouncement),
     Typing(TypingAnnouncement),
     CloseSessions(SessionRevocation),
+    VoiceControl(VoiceControl),
 }
 
 impl BusMessage for NodeMessage {
@@ -60,6 +62,7 @@ impl BusMessage for NodeMessage {
                 channel_id: typing.channel_id,
             },
             NodeMessage::CloseSessions(_) => Subject::SessionControl,
+            NodeMessage::VoiceControl(_) => Subject::VoiceControl,
         }
     }
 }
@@ -121,6 +124,8 @@ impl SessionRevocation {
 pub struct Gateway {
     commands: mpsc::Sender<Command>,
     publish: mpsc::UnboundedSender<NodeMessage>,
+    /// Where the voice driver sends frames for sessions (offers, speaking flags).
+    session_frames: mpsc::UnboundedSender<SessionFrame>,
     heartbeat_interval: Duration,
     resume_window_ms: i64,
     session_queue_capacity: usize,
@@ -128,11 +133,13 @@ pub struct Gateway {
 
 impl Gateway {
     /// Connects the bus, starts the publisher, the sequencer and the pruning of old events,
-    /// and returns the gateway with the store that now publishes what it commits.
+    /// and returns the gateway with the store that now publishes what it commits. Voice
+    /// moderation heard on the bus goes to `voice`.
     pub async fn start(
         config: &Config,
         store: Store,
         stream_id: i64,
+        voice: mpsc::Sender<voice::Command>,
     ) -> anyhow::Result<(Gateway, Store)> {
         let settings = &config.gateway;
         let bus = Bus::<NodeMessage>::connect(&config.bus_url, &settings.cluster_name)
@@ -150,11 +157,16 @@ impl Gateway {
         let resume_window = Duration::from_secs(settings.resume_window_seconds);
         let checkpoint_interval = resume_window / 4;
         let (commands, command_receiver) = mpsc::channel(1024);
+        let (session_frames, session_frame_receiver) = mpsc::unbounded_channel();
         let sequencer = Sequencer::new(
             store.clone(),
             stream_id,
             subscription,
             command_receiver,
+            VoiceLink {
+                frames: session_frame_receiver,
+                driver: voice,
+            },
             publish.clone(),
             Duration::from_millis(settings.presence_grace_ms),
             checkpoint_interval,
@@ -167,6 +179,7 @@ impl Gateway {
         let gateway = Gateway {
             commands,
             publish,
+            session_frames,
             heartbeat_interval: Duration::from_millis(settings.heartbeat_interval_ms),
             resume_window_ms: settings.resume_window_seconds as i64 * 1000,
             session_queue_capacity: settings.session_queue_capacity,
@@ -177,6 +190,16 @@ impl Gateway {
     /// Closes the matching sessions on every node.
     pub fn revoke(&self, revocation: SessionRevocation) {
         let _ = self.publish.send(NodeMessage::CloseSessions(revocation));
+    }
+
+    /// Where the voice driver sends frames for this node's sessions.
+    pub fn session_frames(&self) -> mpsc::UnboundedSender<SessionFrame> {
+        self.session_frames.clone()
+    }
+
+    /// Hands a moderator's action to the node holding the call (whichever it is).
+    pub fn control_voice(&self, control: VoiceControl) {
+        let _ = self.publish.send(NodeMessage::VoiceControl(control));
     }
 
     /// Asks every session on this node to reconnect elsewhere, and stops the sequencer.

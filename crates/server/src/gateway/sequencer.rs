@@ -26,6 +26,7 @@ use super::frames::{DispatchFrame, unsequenced};
 use super::replay::CheckpointState;
 use super::{NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement};
 use crate::state::now_ms;
+use crate::voice::{self, SessionFrame};
 
 /// Ordered events kept in memory, so a session attaching a little after the position it
 /// caught up to gets the events in between.
@@ -37,6 +38,14 @@ const LOST_EVENT_LOOKBACK_MS: i64 = 10_000;
 /// Every node announces its users' presence this often; entries not refreshed for three
 /// announcements belong to a dead node and are dropped.
 const PRESENCE_ANNOUNCE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// The sequencer's side of voice: it delivers the driver's frames to sessions, and hands the
+/// driver what the bus says about calls.
+pub struct VoiceLink {
+    /// Frames the voice driver addresses to one session.
+    pub frames: mpsc::UnboundedReceiver<SessionFrame>,
+    pub driver: mpsc::Sender<voice::Command>,
+}
 
 /// What a session's socket task receives.
 pub enum Outbound {
@@ -249,6 +258,7 @@ pub struct Sequencer {
     stream_id: i64,
     subscription: Subscription<NodeMessage>,
     commands: mpsc::Receiver<Command>,
+    voice: VoiceLink,
     publish: mpsc::UnboundedSender<NodeMessage>,
     presence_grace: Duration,
     checkpoint_interval: Duration,
@@ -267,11 +277,13 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Store,
         stream_id: i64,
         subscription: Subscription<NodeMessage>,
         commands: mpsc::Receiver<Command>,
+        voice: VoiceLink,
         publish: mpsc::UnboundedSender<NodeMessage>,
         presence_grace: Duration,
         checkpoint_interval: Duration,
@@ -281,6 +293,7 @@ impl Sequencer {
             stream_id,
             subscription,
             commands,
+            voice,
             publish,
             presence_grace,
             checkpoint_interval,
@@ -323,6 +336,7 @@ impl Sequencer {
                     }
                     self.command(command);
                 }
+                Some(frame) = self.voice.frames.recv() => self.voice_frame(frame),
                 _ = lost_event_check.tick() => self.look_for_lost_events().await,
                 _ = checkpoints.tick() => self.save_checkpoints(),
                 _ = presence_tick.tick() => self.expire_presence(),
@@ -340,6 +354,15 @@ impl Sequencer {
             }
             Received::Message(NodeMessage::Typing(typing)) => self.typing(typing),
             Received::Message(NodeMessage::CloseSessions(revocation)) => self.revoke(revocation),
+            Received::Message(NodeMessage::VoiceControl(control)) => {
+                // A full queue means the driver is far behind; moderators can repeat. A closed
+                // one means voice is off on this node, so it holds no calls.
+                if let Err(mpsc::error::TrySendError::Full(_)) =
+                    self.voice.driver.try_send(voice::Command::Control(control))
+                {
+                    tracing::warn!("voice: a moderation action was dropped");
+                }
+            }
             Received::Lost => self.look_for_lost_events().await,
         }
     }
@@ -648,6 +671,14 @@ impl Sequencer {
             {
                 session.close(close_code::AUTHENTICATION_FAILED);
             }
+        }
+    }
+
+    /// A voice frame for one session; lost if the session is not attached (a resumed client
+    /// re-offers, see docs/protocol.md).
+    fn voice_frame(&mut self, frame: SessionFrame) {
+        if let Some(session) = self.sessions.get_mut(&frame.session_id) {
+            session.push(Outbound::Unsequenced(frame.text));
         }
     }
 

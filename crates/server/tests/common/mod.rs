@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use madang_server::config::{PasswordHashing, Quota, RateLimits};
+use madang_server::config::{PasswordHashing, Quota, RateLimits, VoiceConfig};
 use madang_server::{Application, Config};
 use madang_store::Store;
 use reqwest::{Method, StatusCode};
@@ -42,6 +42,10 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
             refresh: generous,
             invites: generous,
             user: generous,
+        },
+        voice: VoiceConfig {
+            udp_bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..VoiceConfig::default()
         },
         ..Config::default()
     }

@@ -81,8 +81,13 @@ impl Client {
     }
 
     pub async fn frame(&mut self) -> Frame {
+        self.frame_within(WAIT).await
+    }
+
+    /// The next frame, allowing `wait` for it (for what takes longer than [`WAIT`]).
+    pub async fn frame_within(&mut self, wait: Duration) -> Frame {
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout(wait, self.ws.next())
                 .await
                 .expect("a frame within the wait");
             match message {

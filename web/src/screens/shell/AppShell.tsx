@@ -13,6 +13,8 @@ import { CreateGuildDialog, JoinGuildDialog } from './GuildDialogs';
 import { GuildRail } from './GuildRail';
 import { MemberList } from './MemberList';
 import { MessageView } from './MessageView';
+import { VoiceAudio } from '../voice/VoiceAudio';
+import { VoiceView } from '../voice/VoiceView';
 import { Toasts } from './Toasts';
 import { useAllChannels, useChannels, useGuilds, useMembers, useReadStateSync } from './useChatQueries';
 
@@ -105,7 +107,7 @@ export function AppShell() {
       </a>
       <div className="app-nav">
         <GuildRail guilds={guildList} hasUnread={guildHasUnread} />
-        <ChannelSidebar guild={guild} channels={channels.data ?? []} onNavigate={() => setDrawerOpen(false)} />
+        <ChannelSidebar guild={guild} channels={channels.data ?? []} members={members.data} onNavigate={() => setDrawerOpen(false)} />
       </div>
       <button type="button" className="drawer-scrim" aria-label={t('common.close')} tabIndex={-1} onClick={() => setDrawerOpen(false)} />
       <main className="app-main">
@@ -122,7 +124,7 @@ export function AppShell() {
           </button>
           {channel && (
             <h1 className="channel-title">
-              <Icon name="hash" size={22} />
+              <Icon name={channel.kind === 'voice' ? 'speaker' : 'hash'} size={22} />
               <span>{channel.name}</span>
             </h1>
           )}
@@ -141,6 +143,8 @@ export function AppShell() {
         <div className="app-content">
           {guilds.data && guildList.length === 0 ? (
             <EmptyHome />
+          ) : channel && guild && channel.kind === 'voice' ? (
+            <VoiceView guild={guild} channel={channel} members={members.data} />
           ) : channel ? (
             <MessageView key={channel.id} channel={channel} members={members.data} />
           ) : (
@@ -155,6 +159,7 @@ export function AppShell() {
         </div>
       </main>
       <Toasts />
+      <VoiceAudio />
     </div>
   );
 }

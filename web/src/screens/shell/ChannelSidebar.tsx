@@ -2,29 +2,49 @@
 import { lazy, Suspense, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink } from 'react-router';
-import type { Channel, Guild } from '../../api/types';
+import type { Channel, Guild, Member, Snowflake } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { channelTree } from '../../chat/channelTree';
 import { unreadCount, useReadStates } from '../../chat/readStates';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
+import { voice } from '../../voice/connection';
+import { useVoice } from '../../voice/useVoice';
+import { VoiceChannelUsers } from '../voice/VoiceChannelUsers';
+import { VoicePanel } from '../voice/VoicePanel';
 import { InviteDialog } from './GuildDialogs';
 
 // Settings are rarely opened: keep them out of the first load.
 const UserSettings = lazy(() => import('../UserSettings'));
 const GuildSettings = lazy(() => import('../guildSettings/GuildSettings'));
 
+/** Opening a voice channel joins it (unless you are already in it) and shows the call. */
+function VoiceChannelLink({ channel, onNavigate, nameOf }: { channel: Channel; onNavigate: () => void; nameOf: (userId: Snowflake) => string }) {
+  const { t } = useTranslation();
+  const { channelId: callChannelId, status } = useVoice();
+  const inCall = callChannelId === channel.id && status !== 'idle';
+  return (
+    <>
+      <NavLink
+        to={`/channels/${channel.guild_id}/${channel.id}`}
+        onClick={() => {
+          onNavigate();
+          if (!inCall) void voice.join(channel.guild_id, channel.id);
+        }}
+        className={({ isActive }) => `channel-link ${isActive ? 'channel-link-active' : ''} ${inCall ? 'channel-link-in-call' : ''}`}
+        aria-label={inCall ? channel.name : t('voice.joinChannel', { channel: channel.name })}
+      >
+        <Icon name="speaker" size={18} />
+        <span className="channel-name">{channel.name}</span>
+      </NavLink>
+      <VoiceChannelUsers guildId={channel.guild_id} channelId={channel.id} channelName={channel.name} nameOf={nameOf} />
+    </>
+  );
+}
+
 function ChannelLink({ channel, onNavigate }: { channel: Channel; onNavigate: () => void }) {
   const { t } = useTranslation();
   const unread = useReadStates((state) => unreadCount(state.byChannel[channel.id]));
-  if (channel.kind === 'voice') {
-    return (
-      <span className="channel-link channel-link-voice" aria-disabled="true">
-        <Icon name="speaker" size={18} />
-        <span className="channel-name">{channel.name}</span>
-      </span>
-    );
-  }
   return (
     <NavLink
       to={`/channels/${channel.guild_id}/${channel.id}`}
@@ -64,8 +84,23 @@ function UserPanel() {
   );
 }
 
-export function ChannelSidebar({ guild, channels, onNavigate }: { guild: Guild | undefined; channels: Channel[]; onNavigate: () => void }) {
+export function ChannelSidebar({
+  guild,
+  channels,
+  members,
+  onNavigate,
+}: {
+  guild: Guild | undefined;
+  channels: Channel[];
+  members: Member[] | undefined;
+  onNavigate: () => void;
+}) {
   const { t } = useTranslation();
+  const me = useSession((state) => state.user);
+  const nameOf = (userId: Snowflake) => {
+    const user = members?.find((member) => member.user.id === userId)?.user ?? (me?.id === userId ? me : undefined);
+    return user ? user.display_name || user.username : '…';
+  };
   const [inviting, setInviting] = useState(false);
   const [configuring, setConfiguring] = useState(false);
   const sections = channelTree(channels);
@@ -101,13 +136,18 @@ export function ChannelSidebar({ guild, channels, onNavigate }: { guild: Guild |
             <ul>
               {section.channels.map((channel) => (
                 <li key={channel.id}>
-                  <ChannelLink channel={channel} onNavigate={onNavigate} />
+                  {channel.kind === 'voice' ? (
+                    <VoiceChannelLink channel={channel} onNavigate={onNavigate} nameOf={nameOf} />
+                  ) : (
+                    <ChannelLink channel={channel} onNavigate={onNavigate} />
+                  )}
                 </li>
               ))}
             </ul>
           </section>
         ))}
       </nav>
+      <VoicePanel channels={channels} onNavigate={onNavigate} />
       <UserPanel />
       {inviting && guild && <InviteDialog guild={guild} onClose={() => setInviting(false)} />}
       {configuring && guild && (

@@ -1,0 +1,132 @@
+//! Writing voice states to the database, in the order the driver decided them, off the
+//! driver's task (the driver must never wait for the database: media would stall). Also the
+//! upkeep that lets a cluster notice a node that died with calls on it.
+
+use std::time::Duration;
+
+use madang_store::{Store, VoiceFlags, VoiceStateRow};
+use tokio::sync::mpsc;
+
+use crate::api::dispatches;
+use crate::state::now_ms;
+
+/// How often a node marks its calls alive.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(15);
+/// A voice state not marked alive for this long belongs to a node that stopped; another node
+/// removes it and announces the departure.
+const STALE_AFTER: Duration = Duration::from_secs(60);
+
+/// A change the driver made, to be written with its VOICE_STATE_UPDATE.
+#[derive(Debug)]
+pub enum StateChange {
+    Joined(VoiceStateRow),
+    Flags {
+        user_id: i64,
+        participant_id: i64,
+        flags: VoiceFlags,
+    },
+    Left {
+        user_id: i64,
+        participant_id: i64,
+    },
+}
+
+/// Starts the writer; changes sent to the returned sender are written one after another.
+pub fn start_writer(store: Store) -> mpsc::UnboundedSender<StateChange> {
+    let (changes, mut received) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Some(change) = received.recv().await {
+            if let Err(error) = write(&store, change).await {
+                // The call itself goes on; a state left behind is removed as stale once the
+                // node stops refreshing it, or replaced by the user's next join.
+                tracing::error!(%error, "voice: cannot write a voice state");
+            }
+        }
+    });
+    changes
+}
+
+async fn write(store: &Store, change: StateChange) -> madang_store::Result<()> {
+    match change {
+        StateChange::Joined(row) => {
+            store
+                .put_voice_state(
+                    &row,
+                    dispatches::voice_state_left,
+                    dispatches::voice_state_updated,
+                )
+                .await?;
+        }
+        StateChange::Flags {
+            user_id,
+            participant_id,
+            flags,
+        } => {
+            store
+                .update_voice_flags(
+                    user_id,
+                    participant_id,
+                    flags,
+                    now_ms(),
+                    dispatches::voice_state_updated,
+                )
+                .await?;
+        }
+        StateChange::Left {
+            user_id,
+            participant_id,
+        } => {
+            store
+                .remove_voice_state(
+                    user_id,
+                    participant_id,
+                    now_ms(),
+                    dispatches::voice_state_left,
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks this node's calls alive, and removes the voice states of nodes that stopped doing
+/// so (a crashed node cannot announce its departures itself).
+pub async fn keep_fresh(store: Store, stream_id: i64) {
+    let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+    loop {
+        tick.tick().await;
+        let now = now_ms();
+        if let Err(error) = store.refresh_voice_states(stream_id, now).await {
+            tracing::warn!(%error, "voice: cannot refresh voice states");
+            continue;
+        }
+        let stale = match store
+            .stale_voice_states(now - STALE_AFTER.as_millis() as i64)
+            .await
+        {
+            Ok(stale) => stale,
+            Err(error) => {
+                tracing::warn!(%error, "voice: cannot look for stale voice states");
+                continue;
+            }
+        };
+        for row in stale {
+            tracing::info!(
+                user_id = row.user_id,
+                node = row.stream_id,
+                "voice: removing the call of a stopped node"
+            );
+            if let Err(error) = store
+                .remove_voice_state(
+                    row.user_id,
+                    row.participant_id,
+                    now,
+                    dispatches::voice_state_left,
+                )
+                .await
+            {
+                tracing::warn!(%error, "voice: cannot remove a stale voice state");
+            }
+        }
+    }
+}
