@@ -844,7 +844,60 @@ fn metric(text: &str, name: &str) -> f64 {
         .unwrap()
 }
 
+async fn joining_another_channel_moves_the_call(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let Call {
+        mut alice,
+        mut bob,
+        bob_peer,
+        ..
+    } = call(&g).await;
+    let lounge = g
+        .app
+        .post(
+            &format!("/api/guilds/{}/channels", g.guild_id),
+            &g.alice.token,
+            json!({"name": "lounge", "kind": "voice"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let lounge = lounge["id"].as_str().unwrap();
+
+    // A new peer connection for the new channel; the old call ends with the move.
+    let new_peer = Peer::start().await;
+    alice.join(&new_peer, lounge).await;
+    let moved = bob.voice_state_of(&g.alice.id).await;
+    assert_eq!(moved["channel_id"], lounge, "{moved}");
+    let tracks = bob.answer_offer(&bob_peer).await;
+    assert!(tracks.is_empty(), "Alice's old track is gone: {tracks:?}");
+    let mut late = Client::connect(g.app.address).await;
+    let ready = late.identify(&g.bob.token).await;
+    let mut states: Vec<(String, String)> = ready["guilds"][0]["voice_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["user_id"].as_str().unwrap().to_owned(),
+                s["channel_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    states.sort();
+    let mut expected = vec![
+        (g.alice.id.clone(), lounge.to_owned()),
+        (g.bob.id.clone(), g.voice_channel.clone()),
+    ];
+    expected.sort();
+    assert_eq!(states, expected);
+    g.app.stop().await;
+}
+
 on_both_backends!(
+    joining_another_channel_moves_the_call,
     removal_from_the_guild_or_channel_ends_the_call,
     a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout,
     audio_flows_between_two_people_and_mute_stops_it,
