@@ -9,8 +9,8 @@ use madang_protocol::Id;
 use madang_protocol::gateway::{
     ClientFrame, DispatchType, GatewayGuild, Hello, Identify, InvalidSession,
     MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_FRAMES_PER_WINDOW, PresenceStatus,
-    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, VoiceAnswer, VoiceError, VoiceJoin,
-    VoiceTrackLabel, close_code,
+    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, VoiceError, VoiceJoin, VoiceTrackLabel,
+    close_code,
 };
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::TrackLabel;
@@ -25,9 +25,7 @@ use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
 use super::sequencer::{Attachment, Closing, Command, Outbound};
 use crate::api::views;
 use crate::state::{AppState, now_ms};
-use crate::voice::{
-    self, JoinRequest, Voice, description_of_answer, parse_answer, parse_offer, refusal,
-};
+use crate::voice::{self, JoinRequest, Voice, parse_answer, parse_offer, refusal};
 
 /// Frames written per flush.
 const WRITE_BATCH: usize = 256;
@@ -237,12 +235,13 @@ impl Connection {
                 "voice is switched off on this server",
             )),
         };
-        let reply = match outcome {
-            Ok(Some(frame)) => frame,
-            Ok(None) => return Ok(()),
-            Err(error) => ServerFrame::VoiceError(error),
-        };
-        self.send(server_frame(&reply)).await
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                self.send(server_frame(&ServerFrame::VoiceError(error)))
+                    .await
+            }
+        }
     }
 
     async fn voice_request(
@@ -251,29 +250,22 @@ impl Connection {
         session_id: i64,
         user_id: i64,
         op: ClientFrame,
-    ) -> Result<Result<Option<ServerFrame>, VoiceError>, End> {
-        let answered = |answer: &madang_sfu::SdpAnswer| {
-            Some(ServerFrame::VoiceAnswer(VoiceAnswer {
-                answer: description_of_answer(answer),
-            }))
-        };
+    ) -> Result<Result<(), VoiceError>, End> {
+        // Answers come from the driver on the session's ordered path, not from here.
         Ok(match op {
-            ClientFrame::VoiceJoin(join) => self
-                .voice_join(voice, session_id, user_id, join)
-                .await?
-                .map(|answer| answered(&answer)),
+            ClientFrame::VoiceJoin(join) => {
+                self.voice_join(voice, session_id, user_id, join).await?
+            }
             ClientFrame::VoiceOffer(offer) => match parse_offer(&offer.offer) {
-                Ok(parsed) => voice
-                    .offer(session_id, user_id, parsed, labels(&offer.tracks))
-                    .await
-                    .map(|answer| answered(&answer)),
+                Ok(parsed) => {
+                    voice
+                        .offer(session_id, user_id, parsed, labels(&offer.tracks))
+                        .await
+                }
                 Err(error) => Err(error),
             },
             ClientFrame::VoiceAnswer(answer) => match parse_answer(&answer.answer) {
-                Ok(parsed) => voice
-                    .answer(session_id, user_id, parsed)
-                    .await
-                    .map(|()| None),
+                Ok(parsed) => voice.answer(session_id, user_id, parsed).await,
                 Err(error) => Err(error),
             },
             ClientFrame::VoiceState(state) => {
@@ -283,12 +275,9 @@ impl Connection {
                     self_video: state.self_video,
                     self_stream: state.self_stream,
                 };
-                voice
-                    .set_flags(session_id, user_id, flags)
-                    .await
-                    .map(|()| None)
+                voice.set_flags(session_id, user_id, flags).await
             }
-            ClientFrame::VoiceLeave => voice.leave(session_id, user_id).await.map(|()| None),
+            ClientFrame::VoiceLeave => voice.leave(session_id, user_id).await,
             _ => unreachable!("only voice ops are passed in"),
         })
     }
@@ -302,7 +291,7 @@ impl Connection {
         session_id: i64,
         user_id: i64,
         join: VoiceJoin,
-    ) -> Result<Result<madang_sfu::SdpAnswer, VoiceError>, End> {
+    ) -> Result<Result<(), VoiceError>, End> {
         let store = self.state.store.clone();
         let unknown = || refusal(ErrorCode::UnknownChannel, "unknown voice channel");
         let Some(channel) = store

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use madang_protocol::Id;
 use madang_protocol::gateway::{
-    DispatchType, SdpType, ServerFrame, SessionDescription, VoiceReceivedTrack, VoiceServerOffer,
-    VoiceSpeaking,
+    DispatchType, SdpType, ServerFrame, SessionDescription, VoiceAnswer, VoiceReceivedTrack,
+    VoiceServerOffer, VoiceSpeaking,
 };
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::{
@@ -23,7 +23,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::states::StateChange;
-use super::{Command, JoinRequest, SessionFrame, VoiceControl, refusal, voice_track_kind};
+use super::{
+    Command, JoinRequest, SessionFrame, VoiceControl, description_of_answer, refusal,
+    voice_track_kind,
+};
 use crate::gateway::frames::{server_frame, unsequenced};
 use crate::state::now_ms;
 
@@ -242,11 +245,24 @@ impl Driver {
         let _ = self.sessions.send(SessionFrame { session_id, text });
     }
 
+    /// Sends the answer to a client's offer on the path of the SFU's own offers: one the SFU
+    /// made before it (and rolled back) then reaches the client first, while the client's offer
+    /// is still out, and is ignored, as the glare rule says. Sent directly, the answer could
+    /// overtake it, and the client would take the stale offer for a new one.
+    fn answer(&self, session_id: i64, answer: &madang_sfu::SdpAnswer) {
+        let frame = ServerFrame::VoiceAnswer(VoiceAnswer {
+            answer: description_of_answer(answer),
+        });
+        self.send(session_id, server_frame(&frame).into());
+    }
+
     fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
             Command::Join(request, reply) => {
-                let _ = reply.send(self.join(now, *request));
+                let session_id = request.session_id;
+                let result = self.join(now, *request);
+                let _ = reply.send(result.map(|answer| self.answer(session_id, &answer)));
             }
             Command::Offer {
                 session_id,
@@ -260,7 +276,7 @@ impl Driver {
                         .handle_offer(now, participant, offer, &labels)
                         .map_err(sfu_refusal)
                 });
-                let _ = reply.send(result);
+                let _ = reply.send(result.map(|answer| self.answer(session_id, &answer)));
             }
             Command::Answer {
                 session_id,

@@ -5,9 +5,10 @@
 //!
 //! Data flow: a gateway connection checks the op (membership, channel kind) and sends a
 //! [`Command`] to the driver with a reply channel → the driver applies it to the SFU and
-//! answers → SFU output goes out over UDP, server offers and speaking flags go to gateway
-//! sessions through the sequencer, and voice-state changes go to the state writer, which
-//! commits them with their VOICE_STATE_UPDATE guild events.
+//! replies with success or a refusal → SFU output goes out over UDP; answers, server offers
+//! and speaking flags go to gateway sessions through the sequencer, all on one ordered path
+//! (an answer must never overtake an offer the SFU made before it); voice-state changes go to
+//! the state writer, which commits them with their VOICE_STATE_UPDATE guild events.
 
 mod driver;
 mod states;
@@ -75,13 +76,14 @@ type Reply<T> = oneshot::Sender<Result<T, VoiceError>>;
 /// to that user's call joined from that session.
 #[derive(Debug)]
 pub enum Command {
-    Join(Box<JoinRequest>, Reply<SdpAnswer>),
+    /// Answered with `voice_answer` on the session's ordered path, like every SDP.
+    Join(Box<JoinRequest>, Reply<()>),
     Offer {
         session_id: i64,
         user_id: i64,
         offer: SdpOffer,
         labels: Vec<TrackLabel>,
-        reply: Reply<SdpAnswer>,
+        reply: Reply<()>,
     },
     Answer {
         session_id: i64,
@@ -160,7 +162,7 @@ impl Voice {
         answer.await.map_err(|_| stopped())?
     }
 
-    pub async fn join(&self, request: JoinRequest) -> Result<SdpAnswer, VoiceError> {
+    pub async fn join(&self, request: JoinRequest) -> Result<(), VoiceError> {
         self.ask(|reply| Command::Join(Box::new(request), reply))
             .await
     }
@@ -171,7 +173,7 @@ impl Voice {
         user_id: i64,
         offer: SdpOffer,
         labels: Vec<TrackLabel>,
-    ) -> Result<SdpAnswer, VoiceError> {
+    ) -> Result<(), VoiceError> {
         self.ask(|reply| Command::Offer {
             session_id,
             user_id,
