@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use futures_util::FutureExt;
 use madang_bus::{Received, Subscription};
 use madang_protocol::Id;
@@ -40,8 +41,12 @@ const PRESENCE_ANNOUNCE_INTERVAL: Duration = Duration::from_secs(20);
 
 /// What a session's socket task receives.
 pub enum Outbound {
-    Dispatch { seq: i64, frame: Arc<DispatchFrame> },
-    Unsequenced(Arc<str>),
+    Dispatch {
+        seq: i64,
+        frame: Arc<DispatchFrame>,
+    },
+    /// One buffer shared by every session it goes to.
+    Unsequenced(Utf8Bytes),
 }
 
 /// A session joining live delivery.
@@ -626,7 +631,7 @@ impl Sequencer {
     }
 
     fn typing(&mut self, typing: TypingAnnouncement) {
-        let frame: Arc<str> = unsequenced(
+        let frame = Utf8Bytes::from(unsequenced(
             DispatchType::TypingStart,
             &TypingStart {
                 channel_id: Id(typing.channel_id),
@@ -634,8 +639,7 @@ impl Sequencer {
                 user_id: Id(typing.user_id),
                 timestamp: madang_protocol::Timestamp(typing.timestamp_ms),
             },
-        )
-        .into();
+        ));
         for id in self.by_guild.get(&typing.guild_id).into_iter().flatten() {
             if let Some(session) = self.sessions.get_mut(id)
                 && session.user_id != typing.user_id
@@ -747,14 +751,13 @@ impl Sequencer {
         if before == after {
             return;
         }
-        let frame: Arc<str> = unsequenced(
+        let frame = Utf8Bytes::from(unsequenced(
             DispatchType::PresenceUpdate,
             &PresenceUpdate {
                 user_id: Id(user_id),
                 status: after,
             },
-        )
-        .into();
+        ));
         let mut reached = HashSet::new();
         for guild_id in guild_ids {
             for id in self.by_guild.get(&guild_id).into_iter().flatten() {
