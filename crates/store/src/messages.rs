@@ -5,7 +5,7 @@ use tokio::sync::oneshot;
 
 use crate::events::Appended;
 use crate::message_writer::{self, PendingMessage, Post};
-use crate::{Dispatch, Result, Store};
+use crate::{Backend, Dispatch, Result, Store};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MessageRow {
@@ -74,9 +74,13 @@ impl Store {
             },
             reply,
         };
-        let writer = self
-            .message_writer
-            .get_or_init(|| message_writer::start(self.write.clone(), self.events.clone()));
+        let writer = self.message_writer.get_or_init(|| {
+            let lanes = match self.backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 4,
+            };
+            message_writer::start(self.write.clone(), self.events.clone(), lanes)
+        });
         // The writer only stops when its runtime does.
         writer
             .send(post)
