@@ -110,7 +110,9 @@ impl Writer {
                 }
             }
             Err(error) if batch.len() == 1 => {
-                let _ = batch.pop().map(|post| post.reply.send(Err(error)));
+                if let Some(post) = batch.pop() {
+                    let _ = post.reply.send(Err(error));
+                }
             }
             Err(error) => {
                 tracing::debug!(%error, posts = batch.len(), "a message batch failed; retrying each post alone");
