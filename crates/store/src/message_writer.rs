@@ -56,9 +56,9 @@ pub(crate) struct Post {
 
 /// Starts the writer for `pool` with `lanes` batches in flight at once; it stops when every
 /// sender is dropped. On PostgreSQL a second lane prepares its batch (inserts, read markers)
-/// while the first waits for its COMMIT's WAL flush, and then queues on the guild's row
-/// lock; the lock keeps the sequence numbers gap-free whichever lane commits first. SQLite
-/// has one write connection, so one lane.
+/// while the first waits for its COMMIT's WAL flush, then takes its turn at the sequence
+/// numbers; across nodes, the guild's row lock keeps them gap-free. SQLite has one write
+/// connection, so one lane.
 pub(crate) fn start(pool: AnyPool, events: Option<EventSink>, lanes: usize) -> mpsc::Sender<Post> {
     let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
     let writer = Arc::new(Writer {
