@@ -6,13 +6,13 @@
 //! The store never builds a payload: callers hand over [`Dispatch`]es (or closures that make
 //! them from the rows written), so the JSON shapes stay with the HTTP layer.
 
+use std::collections::{BTreeMap, HashMap};
+
 use madang_domain::GuildRole;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::mpsc::UnboundedSender;
-
-use std::collections::{BTreeMap, HashMap};
 
 use crate::{Result, Store, push_value_rows};
 
