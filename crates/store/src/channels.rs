@@ -2,8 +2,10 @@
 
 use sqlx::{FromRow, Row};
 
+use madang_domain::GuildRole;
+
 use crate::events::Appended;
-use crate::{Dispatch, Result, Store};
+use crate::{Dispatch, MemberRow, Result, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChannelKind {
@@ -105,6 +107,47 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.read)
         .await?)
+    }
+
+    /// A channel and `user_id`'s membership in its guild (`None`: not a member), in one
+    /// query: the question behind every channel route.
+    pub async fn channel_for_member(
+        &self,
+        channel_id: i64,
+        user_id: i64,
+    ) -> Result<Option<(ChannelRow, Option<MemberRow>)>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.guild_id, c.kind, c.name, c.topic, c.parent_id, c.position, c.created_at,
+                m.user_id AS member_user_id, u.username, u.display_name, m.role, m.joined_at
+             FROM channels c
+             LEFT JOIN guild_members m ON m.guild_id = c.guild_id AND m.user_id = $2
+             LEFT JOIN users u ON u.id = m.user_id
+             WHERE c.id = $1",
+        )
+        .bind(channel_id)
+        .bind(user_id)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let channel = ChannelRow::from_row(&row)?;
+        let member_user_id: Option<i64> = row.try_get("member_user_id")?;
+        let member = match member_user_id {
+            Some(user_id) => {
+                let role: i16 = row.try_get("role")?;
+                Some(MemberRow {
+                    guild_id: channel.guild_id,
+                    user_id,
+                    username: row.try_get("username")?,
+                    display_name: row.try_get("display_name")?,
+                    role: GuildRole::from_i16(role).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("unknown guild role {role}").into())
+                    })?,
+                    joined_at: row.try_get("joined_at")?,
+                })
+            }
+            None => None,
+        };
+        Ok(Some((channel, member)))
     }
 
     /// A guild's channels in display order: by position, then by age.

@@ -6,13 +6,15 @@
 //! The store never builds a payload: callers hand over [`Dispatch`]es (or closures that make
 //! them from the rows written), so the JSON shapes stay with the HTTP layer.
 
+use std::collections::{BTreeMap, HashMap};
+
 use madang_domain::GuildRole;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::{Result, Store};
+use crate::{Result, Store, push_value_rows};
 
 /// A dispatch as clients will receive it: its type (`MESSAGE_CREATE`, …) and JSON payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,26 +178,7 @@ impl Appended {
             Some((user_id, dispatch)) => (Some(user_id), dispatch),
             None => (None, None),
         };
-        let (effect_code, target_role) = effect_columns(effect);
-        sqlx::query(
-            "INSERT INTO guild_events (guild_id, seq, event_type, payload, target_user_id, target_event_type,
-                target_payload, effect, target_role, required_permissions, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(guild_id)
-        .bind(seq)
-        .bind(&dispatch.event_type)
-        .bind(&dispatch.payload)
-        .bind(target_user_id)
-        .bind(target_dispatch.as_ref().map(|d| d.event_type.as_str()))
-        .bind(target_dispatch.as_ref().map(|d| d.payload.as_str()))
-        .bind(effect_code)
-        .bind(target_role)
-        .bind(required_permissions as i64)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
-        self.0.push(LoggedEvent::Guild(GuildEvent {
+        let event = GuildEvent {
             guild_id,
             seq,
             dispatch,
@@ -204,7 +187,9 @@ impl Appended {
             effect,
             required_permissions,
             created_at: now,
-        }));
+        };
+        insert_guild_events(tx, std::slice::from_ref(&event)).await?;
+        self.0.push(LoggedEvent::Guild(event));
         Ok(seq)
     }
 
@@ -215,9 +200,63 @@ impl Appended {
         guild_id: i64,
         dispatch: Dispatch,
         now: i64,
-    ) -> Result<i64> {
-        self.guild(tx, guild_id, dispatch, None, MembershipEffect::None, 0, now)
+    ) -> Result<()> {
+        self.guild_dispatches(tx, vec![(guild_id, dispatch, now)])
             .await
+    }
+
+    /// Guild events seen by every member, as (guild, dispatch, time), logged in this order.
+    /// Each guild's counter is bumped once, by the number of its events, so a batch holds
+    /// the counter's row (PostgreSQL locks it until COMMIT) no longer than one event does,
+    /// and the numbers stay gap-free and unique across nodes.
+    pub(crate) async fn guild_dispatches(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        dispatches: Vec<(i64, Dispatch, i64)>,
+    ) -> Result<()> {
+        if dispatches.is_empty() {
+            return Ok(());
+        }
+        // In guild order, so that transactions bumping several guilds cannot deadlock.
+        let mut counts: BTreeMap<i64, i64> = BTreeMap::new();
+        for (guild_id, _, _) in &dispatches {
+            *counts.entry(*guild_id).or_default() += 1;
+        }
+        let mut next_seq: HashMap<i64, i64> = HashMap::with_capacity(counts.len());
+        for (guild_id, count) in counts {
+            let last: i64 = sqlx::query(
+                "UPDATE guilds SET event_seq = event_seq + $1 WHERE id = $2 RETURNING event_seq",
+            )
+            .bind(count)
+            .bind(guild_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+            next_seq.insert(guild_id, last - count + 1);
+        }
+        let mut events = Vec::with_capacity(dispatches.len());
+        for (guild_id, dispatch, now) in dispatches {
+            let seq = next_seq
+                .get_mut(&guild_id)
+                .expect("every guild was counted");
+            events.push(GuildEvent {
+                guild_id,
+                seq: *seq,
+                dispatch,
+                target_user_id: None,
+                target_dispatch: None,
+                effect: MembershipEffect::None,
+                required_permissions: 0,
+                created_at: now,
+            });
+            *seq += 1;
+        }
+        // Bounded statements: SQLite allows 32,766 parameters.
+        for chunk in events.chunks(1000) {
+            insert_guild_events(tx, chunk).await?;
+        }
+        self.0.extend(events.into_iter().map(LoggedEvent::Guild));
+        Ok(())
     }
 
     pub(crate) async fn user(
@@ -325,15 +364,48 @@ impl Appended {
         Ok(())
     }
 
-    /// Hands the events to the sink; call after the transaction committed.
+    /// Hands the events to the store's sink; call after the transaction committed.
     pub(crate) fn publish(self, store: &Store) {
-        if let Some(sink) = &store.events {
+        self.publish_to(store.events.as_ref());
+    }
+
+    /// Hands the events to `sink`; call after the transaction committed.
+    pub(crate) fn publish_to(self, sink: Option<&EventSink>) {
+        if let Some(sink) = sink {
             for event in self.0 {
                 // A closed sink means the node is shutting down; the log has the event.
                 let _ = sink.send(event);
             }
         }
     }
+}
+
+/// Logs guild events whose counters are already bumped.
+async fn insert_guild_events(
+    tx: &mut Transaction<'static, Any>,
+    events: &[GuildEvent],
+) -> Result<()> {
+    let mut sql = format!("INSERT INTO guild_events ({GUILD_EVENT_COLUMNS}) VALUES ");
+    push_value_rows(&mut sql, events.len(), 11);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for event in events {
+        let (effect_code, target_role) = effect_columns(event.effect);
+        let target = event.target_dispatch.as_ref();
+        query = query
+            .bind(event.guild_id)
+            .bind(event.seq)
+            .bind(event.dispatch.event_type.as_str())
+            .bind(event.dispatch.payload.as_str())
+            .bind(event.target_user_id)
+            .bind(target.map(|d| d.event_type.as_str()))
+            .bind(target.map(|d| d.payload.as_str()))
+            .bind(effect_code)
+            .bind(target_role)
+            .bind(event.required_permissions as i64)
+            .bind(event.created_at);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }
 
 fn effect_columns(effect: MembershipEffect) -> (i16, Option<i16>) {
@@ -430,6 +502,8 @@ impl Store {
     /// Sends every event committed from now on to `sink`.
     pub fn with_event_sink(mut self, sink: EventSink) -> Store {
         self.events = Some(sink);
+        // A message writer started before has no sink; this store starts its own.
+        self.message_writer = Default::default();
         self
     }
 
@@ -551,21 +625,7 @@ impl Store {
             let mut sql = String::from(
                 "INSERT INTO gateway_receipts (stream_id, position, source_kind, source_id, source_seq, created_at) VALUES ",
             );
-            for i in 0..chunk.len() {
-                let base = i * 6;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    base + 1,
-                    base + 2,
-                    base + 3,
-                    base + 4,
-                    base + 5,
-                    base + 6
-                ));
-            }
+            push_value_rows(&mut sql, chunk.len(), 6);
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for receipt in chunk {
                 let (kind, id) = source_columns(receipt.source);

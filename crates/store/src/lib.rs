@@ -15,6 +15,7 @@ mod events;
 mod guilds;
 mod invites;
 mod members;
+mod message_writer;
 mod messages;
 mod read_states;
 #[cfg(feature = "testing")]
@@ -23,6 +24,7 @@ mod users;
 mod voice_states;
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -77,6 +79,8 @@ pub struct Store {
     backend: Backend,
     /// Where committed events go (the bus publisher); none in tools that only administer.
     events: Option<EventSink>,
+    /// The task that commits new messages in batches, started by the first post.
+    message_writer: Arc<OnceLock<tokio::sync::mpsc::Sender<message_writer::Post>>>,
 }
 
 impl Store {
@@ -106,6 +110,7 @@ impl Store {
                     write: pool,
                     backend,
                     events: None,
+                    message_writer: Arc::default(),
                 }
             }
             Backend::Sqlite => {
@@ -133,6 +138,7 @@ impl Store {
                     write,
                     backend,
                     events: None,
+                    message_writer: Arc::default(),
                 }
             }
         };
@@ -157,6 +163,19 @@ impl Store {
 
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(self.write.begin().await?)
+    }
+}
+
+/// Appends `rows` groups of `columns` placeholders, `($1, $2, …), (…)`, to a VALUES clause.
+pub(crate) fn push_value_rows(sql: &mut String, rows: usize, columns: usize) {
+    use std::fmt::Write as _;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 1..=columns {
+            let separator = if column > 1 { ", " } else { "" };
+            let _ = write!(sql, "{separator}${}", row * columns + column);
+        }
+        sql.push(')');
     }
 }
 

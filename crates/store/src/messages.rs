@@ -1,10 +1,11 @@
 //! Messages and their history.
 
 use sqlx::FromRow;
+use tokio::sync::oneshot;
 
 use crate::events::Appended;
-use crate::read_states::advance_read_state;
-use crate::{Dispatch, Result, Store};
+use crate::message_writer::{self, PendingMessage, Post};
+use crate::{Backend, Dispatch, Result, Store};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct MessageRow {
@@ -40,7 +41,7 @@ pub enum MessagesPage {
     Around(i64),
 }
 
-const MESSAGE_SELECT: &str =
+pub(crate) const MESSAGE_SELECT: &str =
     "SELECT m.id, m.channel_id, m.guild_id, m.author_id, u.username AS author_username,
     u.display_name AS author_display_name, m.content, m.nonce, m.reply_to, m.edited_at
     FROM messages m JOIN users u ON u.id = m.author_id";
@@ -49,55 +50,43 @@ impl Store {
     /// Stores a message and marks it read for its author. With a nonce already used by this
     /// author in this channel, stores nothing and returns the first message instead; the flag
     /// says whether the message is new. Only a new message is announced, with `created`.
+    ///
+    /// Messages are committed in batches by the store's message writer (see
+    /// `message_writer`); this returns once the message's batch has committed.
     pub async fn create_message(
         &self,
         message: NewMessage<'_>,
         now: i64,
-        created: impl FnOnce(&MessageRow) -> Dispatch,
+        created: fn(&MessageRow) -> Dispatch,
     ) -> Result<(MessageRow, bool)> {
-        let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO messages (id, channel_id, guild_id, author_id, content, nonce, reply_to)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (channel_id, author_id, nonce) WHERE nonce IS NOT NULL DO NOTHING",
-        )
-        .bind(message.id)
-        .bind(message.channel_id)
-        .bind(message.guild_id)
-        .bind(message.author_id)
-        .bind(message.content)
-        .bind(message.nonce)
-        .bind(message.reply_to)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let mut events = Appended::default();
-        let row: MessageRow = if inserted {
-            advance_read_state(&mut tx, message.author_id, message.channel_id, message.id).await?;
-            let row = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{MESSAGE_SELECT} WHERE m.id = $1"
-            )))
-            .bind(message.id)
-            .fetch_one(&mut *tx)
-            .await?;
-            events
-                .guild_dispatch(&mut tx, message.guild_id, created(&row), now)
-                .await?;
-            row
-        } else {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{MESSAGE_SELECT} WHERE m.channel_id = $1 AND m.author_id = $2 AND m.nonce = $3"
-            )))
-            .bind(message.channel_id)
-            .bind(message.author_id)
-            .bind(message.nonce)
-            .fetch_one(&mut *tx)
-            .await?
+        let (reply, posted) = oneshot::channel();
+        let post = Post {
+            message: PendingMessage {
+                id: message.id,
+                channel_id: message.channel_id,
+                guild_id: message.guild_id,
+                author_id: message.author_id,
+                content: message.content.to_owned(),
+                nonce: message.nonce.map(str::to_owned),
+                reply_to: message.reply_to,
+                now,
+                created,
+            },
+            reply,
         };
-        tx.commit().await?;
-        events.publish(self);
-        Ok((row, inserted))
+        let writer = self.message_writer.get_or_init(|| {
+            let lanes = match self.backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => 4,
+            };
+            message_writer::start(self.write.clone(), self.events.clone(), lanes)
+        });
+        // The writer only stops when its runtime does.
+        writer
+            .send(post)
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?;
+        posted.await.map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 
     pub async fn message(&self, channel_id: i64, id: i64) -> Result<Option<MessageRow>> {

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use crate::events::{Appended, UserEventKind};
-use crate::{ChannelKind, Dispatch, Result, Store, UNREAD_COUNT_CAP};
+use crate::{ChannelKind, Dispatch, Result, Store, UNREAD_COUNT_CAP, push_value_rows};
 use madang_domain::Id;
 
 const UNREAD_COUNT: &str = "SELECT COUNT(*) FROM (SELECT 1 FROM messages WHERE channel_id = $1 AND id > $2 LIMIT $3) unread";
@@ -28,7 +28,7 @@ impl Store {
         updated: impl FnOnce(&ReadStateRow) -> Dispatch,
     ) -> Result<ReadStateRow> {
         let mut tx = self.begin().await?;
-        advance_read_state(&mut tx, user_id, channel_id, message_id).await?;
+        advance_read_states(&mut tx, &[(user_id, channel_id, message_id)]).await?;
         let last_read: i64 = sqlx::query(
             "SELECT last_read_message_id FROM read_states WHERE user_id = $1 AND channel_id = $2",
         )
@@ -105,22 +105,28 @@ impl Store {
     }
 }
 
-pub(crate) async fn advance_read_state(
+/// Moves read markers, given as (user, channel, message), forward (never back). Each
+/// (user, channel) pair may appear once: PostgreSQL refuses to update a row twice in one
+/// statement.
+pub(crate) async fn advance_read_states(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    user_id: i64,
-    channel_id: i64,
-    message_id: i64,
+    markers: &[(i64, i64, i64)],
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO read_states (user_id, channel_id, last_read_message_id) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_message_id =
+    if markers.is_empty() {
+        return Ok(());
+    }
+    let mut sql =
+        String::from("INSERT INTO read_states (user_id, channel_id, last_read_message_id) VALUES ");
+    push_value_rows(&mut sql, markers.len(), 3);
+    sql.push_str(
+        " ON CONFLICT (user_id, channel_id) DO UPDATE SET last_read_message_id =
             CASE WHEN excluded.last_read_message_id > read_states.last_read_message_id
                  THEN excluded.last_read_message_id ELSE read_states.last_read_message_id END",
-    )
-    .bind(user_id)
-    .bind(channel_id)
-    .bind(message_id)
-    .execute(&mut **tx)
-    .await?;
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (user_id, channel_id, message_id) in markers {
+        query = query.bind(*user_id).bind(*channel_id).bind(*message_id);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }

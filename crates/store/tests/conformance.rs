@@ -5,13 +5,14 @@ use madang_domain::{GuildRole, IdGenerator};
 use madang_store::testing::{TestBackend, fresh_database_url};
 use madang_store::{
     ChannelKind, ChannelRow, Dispatch, EventSource, InviteAcceptance, InviteRow, LoggedEvent,
-    MemberJoin, MemberRemoval, MessagesPage, NewMessage, NewUser, RefreshOutcome, Store,
-    StoreError, UNREAD_COUNT_CAP, VoiceFlags, VoiceStateRow, on_both_backends,
+    MemberJoin, MemberRemoval, MessageRow, MessagesPage, NewMessage, NewUser, RefreshOutcome,
+    Store, StoreError, UNREAD_COUNT_CAP, VoiceFlags, VoiceStateRow, on_both_backends,
 };
 
 /// A store on a fresh database, and the directory its SQLite file lives in.
 struct Fixture {
     store: Store,
+    url: String,
     ids: IdGenerator,
     _dir: tempfile::TempDir,
 }
@@ -49,6 +50,7 @@ async fn fixture(backend: TestBackend) -> Option<Fixture> {
         .await;
     Some(Fixture {
         store,
+        url,
         ids: IdGenerator::new(1),
         _dir: dir,
     })
@@ -702,7 +704,215 @@ async fn voice_states_follow_calls_and_announce_each_change(backend: TestBackend
     assert_eq!(logged(second).await.unwrap(), second_before + 3);
 }
 
+/// Announces a new message with its id as the payload, so a test can match events to posts.
+fn created_with_id(row: &MessageRow) -> Dispatch {
+    Dispatch::new("MESSAGE_CREATE", row.id.to_string())
+}
+
+fn new_message(id: i64, guild: i64, channel: i64, author: i64) -> NewMessage<'static> {
+    NewMessage {
+        id,
+        channel_id: channel,
+        guild_id: guild,
+        author_id: author,
+        content: "hi",
+        nonce: None,
+        reply_to: None,
+    }
+}
+
+/// Posts from many tasks at once go through the message writer in batches; each is
+/// answered only after its batch committed. Each message is announced once, the guild's
+/// sequence numbers are unique and gap-free, the events reach the sink in that order, and
+/// every acknowledged message is in the database (read back through a new connection).
+async fn concurrent_posts_commit_in_order_with_gap_free_sequence_numbers(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let before = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    let (sink, mut published) = tokio::sync::mpsc::unbounded_channel();
+    let store = f.store.clone().with_event_sink(sink);
+    let posts: Vec<_> = (0..300)
+        .map(|_| {
+            let store = store.clone();
+            let message = new_message(f.id(), guild, channel, owner);
+            tokio::spawn(async move { store.create_message(message, NOW, created_with_id).await })
+        })
+        .collect();
+    let mut acknowledged = std::collections::HashSet::new();
+    for post in posts {
+        let (row, created) = post.await.unwrap().expect("posted");
+        assert!(created);
+        assert!(acknowledged.insert(row.id));
+    }
+
+    let mut announced = Vec::new();
+    while let Ok(event) = published.try_recv() {
+        let LoggedEvent::Guild(event) = event else {
+            panic!("a post announces to its guild: {event:?}");
+        };
+        announced.push((event.seq, event.dispatch.payload.parse::<i64>().unwrap()));
+    }
+    let seqs: Vec<i64> = announced.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(
+        seqs,
+        ((before + 1)..=(before + 300)).collect::<Vec<_>>(),
+        "published in order, no gaps, no repeats"
+    );
+    let announced_ids: std::collections::HashSet<i64> =
+        announced.iter().map(|(_, id)| *id).collect();
+    assert_eq!(announced_ids, acknowledged, "each message announced once");
+    assert_eq!(
+        f.store.last_seq(EventSource::Guild(guild)).await.unwrap(),
+        before + 300
+    );
+    let logged = f
+        .store
+        .events(EventSource::Guild(guild), before, before + 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged
+            .iter()
+            .map(|event| {
+                let LoggedEvent::Guild(event) = event else {
+                    panic!("{event:?}")
+                };
+                (event.seq, event.dispatch.payload.parse::<i64>().unwrap())
+            })
+            .collect::<Vec<_>>(),
+        announced,
+        "the log holds what was published"
+    );
+
+    let reader = Store::connect(&f.url).await.unwrap();
+    for id in &acknowledged {
+        assert!(
+            reader.message(channel, *id).await.unwrap().is_some(),
+            "acknowledged message {id} is stored"
+        );
+    }
+    reader.close().await;
+    // The author has read everything they wrote.
+    let states = f.store.read_states_of_user(owner).await.unwrap();
+    assert_eq!(
+        states[0].last_read_message_id,
+        *acknowledged.iter().max().unwrap()
+    );
+}
+
+/// Two nodes on one database post to one guild at once: each node's writer bumps the
+/// guild's counter once per batch, and the numbers stay unique and gap-free.
+async fn two_nodes_posting_to_one_guild_share_one_gap_free_sequence(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let before = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    let other_node = Store::connect(&f.url).await.unwrap();
+    let nodes = [f.store.clone(), other_node.clone()];
+    let posts: Vec<_> = (0..200)
+        .map(|i| {
+            let store = nodes[i % 2].clone();
+            let message = new_message(f.id(), guild, channel, owner);
+            tokio::spawn(async move { store.create_message(message, NOW, created_with_id).await })
+        })
+        .collect();
+    let mut acknowledged = std::collections::HashSet::new();
+    for post in posts {
+        acknowledged.insert(post.await.unwrap().expect("posted").0.id);
+    }
+    let last = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    assert_eq!(last - before, 200);
+    let logged = f
+        .store
+        .events(EventSource::Guild(guild), before, last)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.iter().map(LoggedEvent::seq).collect::<Vec<_>>(),
+        ((before + 1)..=last).collect::<Vec<_>>()
+    );
+    let logged_ids: std::collections::HashSet<i64> = logged
+        .iter()
+        .map(|event| match event {
+            LoggedEvent::Guild(event) => event.dispatch.payload.parse().unwrap(),
+            LoggedEvent::User(_) => panic!("{event:?}"),
+        })
+        .collect();
+    assert_eq!(logged_ids, acknowledged);
+    other_node.close().await;
+}
+
+/// A post that cannot be stored fails with an error and takes no other post of its batch
+/// down with it; a store whose database is gone fails every post, none hangs.
+async fn a_failing_post_fails_alone_and_a_closed_store_fails_every_post(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let before = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    let nobody = f.id();
+    let posts: Vec<_> = (0..40)
+        .map(|i| {
+            let store = f.store.clone();
+            let author = if i == 20 { nobody } else { owner };
+            let message = new_message(f.id(), guild, channel, author);
+            tokio::spawn(async move { store.create_message(message, NOW, created_with_id).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for post in posts {
+        outcomes.push(post.await.unwrap());
+    }
+    assert!(
+        matches!(outcomes[20], Err(StoreError::Database(_))),
+        "an author who does not exist: {:?}",
+        outcomes[20]
+    );
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 39);
+    let last = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+    assert_eq!(last - before, 39, "the failed post took no sequence number");
+    let logged = f
+        .store
+        .events(EventSource::Guild(guild), before, last)
+        .await
+        .unwrap();
+    assert_eq!(
+        logged.iter().map(LoggedEvent::seq).collect::<Vec<_>>(),
+        ((before + 1)..=last).collect::<Vec<_>>()
+    );
+
+    f.store.close().await;
+    let posts: Vec<_> = (0..20)
+        .map(|_| {
+            let store = f.store.clone();
+            let message = new_message(f.id(), guild, channel, owner);
+            tokio::spawn(async move { store.create_message(message, NOW, created_with_id).await })
+        })
+        .collect();
+    let outcomes = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures_util::future::join_all(posts),
+    )
+    .await
+    .expect("every post is answered");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Ok(Err(StoreError::Database(_))))),
+        "{outcomes:?}"
+    );
+}
+
 on_both_backends!(
+    concurrent_posts_commit_in_order_with_gap_free_sequence_numbers,
+    two_nodes_posting_to_one_guild_share_one_gap_free_sequence,
+    a_failing_post_fails_alone_and_a_closed_store_fails_every_post,
     voice_states_follow_calls_and_announce_each_change,
     a_guilds_event_log_is_gap_free_under_concurrent_writers,
     unique_values_conflict_by_name,

@@ -54,16 +54,19 @@ pub async fn channel_access(
     session: &Session,
     channel_id: Id,
 ) -> ApiResult<(ChannelRow, GuildAccess)> {
-    let channel = state
+    let not_found = || ApiError::not_found("channel");
+    let (channel, member) = state
         .store
-        .channel(channel_id.0)
+        .channel_for_member(channel_id.0, session.user_id.0)
         .await?
-        .ok_or_else(|| ApiError::not_found("channel"))?;
-    let access = guild_access(state, session, Id(channel.guild_id))
-        .await
-        .map_err(|_| ApiError::not_found("channel"))?;
+        .ok_or_else(not_found)?;
+    let member = member.ok_or_else(not_found)?;
+    let access = GuildAccess {
+        permissions: member.role.permissions(),
+        member,
+    };
     access
         .require(Permissions::VIEW_CHANNELS)
-        .map_err(|_| ApiError::not_found("channel"))?;
+        .map_err(|_| not_found())?;
     Ok((channel, access))
 }

@@ -20,7 +20,7 @@ use tokio::time::Instant;
 
 use super::TypingAnnouncement;
 use super::filter::SessionFilter;
-use super::frames::{DispatchFrame, server_frame, unsequenced};
+use super::frames::{DispatchFrame, server_frame, texts, unsequenced};
 use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
 use super::sequencer::{Attachment, Closing, Command, Outbound};
 use crate::api::views;
@@ -150,12 +150,8 @@ impl Connection {
 
     /// Writes queued frames with one flush.
     async fn write(&mut self, batch: Vec<Outbound>) -> Result<(), End> {
-        for outbound in batch {
-            let text = match outbound {
-                Outbound::Dispatch { seq, frame } => frame.with_seq(seq),
-                Outbound::Unsequenced(text) => text.to_string(),
-            };
-            self.socket.feed(Message::Text(text.into())).await?;
+        for text in texts(batch) {
+            self.socket.feed(Message::Text(text)).await?;
         }
         Ok(self.socket.flush().await?)
     }
@@ -183,13 +179,15 @@ impl Connection {
                 if self.session.is_some() {
                     return Err(End::Close(close_code::ALREADY_IDENTIFIED));
                 }
-                self.identify(identify).await
+                // Boxed: identify and resume are rare and their futures are large; inline, they
+                // would make every idle session's task that much bigger.
+                Box::pin(self.identify(identify)).await
             }
             ClientFrame::Resume(resume) => {
                 if self.session.is_some() {
                     return Err(End::Close(close_code::ALREADY_IDENTIFIED));
                 }
-                self.resume(resume).await
+                Box::pin(self.resume(resume)).await
             }
             ClientFrame::Typing(typing) => {
                 let user_id = self
@@ -573,13 +571,15 @@ impl Connection {
     /// Sends replayed dispatches the client has not seen (those after `after`), with one
     /// flush.
     async fn send_replayed(&mut self, replayed: Vec<Replayed>, after: i64) -> Result<(), End> {
-        for item in replayed.into_iter().filter(|r| r.seq > after) {
-            let frame = DispatchFrame::new(item.delivery.dispatch(&item.event));
-            self.socket
-                .feed(Message::Text(frame.with_seq(item.seq).into()))
-                .await?;
-        }
-        Ok(self.socket.flush().await?)
+        let batch = replayed
+            .into_iter()
+            .filter(|r| r.seq > after)
+            .map(|item| Outbound::Dispatch {
+                seq: item.seq,
+                frame: DispatchFrame::new(item.delivery.dispatch(&item.event)),
+            })
+            .collect();
+        self.write(batch).await
     }
 
     #[allow(clippy::too_many_arguments)]

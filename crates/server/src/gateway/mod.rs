@@ -22,9 +22,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use madang_bus::{Bus, BusMessage, Subject};
-use madang_protocol::gateway::{
-    MAX_CLIENT_FRAME_BYTES, MAX_VOICE_SIGNALLING_FRAME_BYTES, PresenceStatus,
-};
+use madang_protocol::gateway::{MAX_VOICE_SIGNALLING_FRAME_BYTES, PresenceStatus};
 use madang_store::{EventSource, LoggedEvent, Store};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -35,6 +33,9 @@ use crate::error::ApiError;
 use crate::state::{AppState, now_ms};
 use crate::voice::{self, SessionFrame, VoiceControl};
 use sequencer::{Command, Sequencer, VoiceLink};
+
+/// A session's socket read buffer: a heartbeat or an identify fits in one read.
+const SOCKET_READ_BUFFER_BYTES: usize = 1024;
 
 /// What nodes tell each other over the bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -257,10 +258,12 @@ pub async fn upgrade(
                 .into_response();
         }
     };
-    // A small read buffer keeps idle sessions cheap; frames above the voice-signalling
-    // limit are refused by the WebSocket layer, the rest by op (see `connection`).
+    // A small read buffer keeps idle sessions cheap: the WebSocket layer zero-fills all of
+    // it on every read, so it stays resident, and clients mostly send heartbeats; a larger
+    // frame grows it. Frames above the voice-signalling limit are refused by the WebSocket
+    // layer, the rest by op (see `connection`).
     upgrade
-        .read_buffer_size(MAX_CLIENT_FRAME_BYTES)
+        .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
         .max_message_size(MAX_VOICE_SIGNALLING_FRAME_BYTES)
         .max_frame_size(MAX_VOICE_SIGNALLING_FRAME_BYTES)
         .on_upgrade(move |socket| connection::run(socket, state))

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use futures_util::FutureExt;
 use madang_bus::{Received, Subscription};
 use madang_protocol::Id;
@@ -49,8 +50,12 @@ pub struct VoiceLink {
 
 /// What a session's socket task receives.
 pub enum Outbound {
-    Dispatch { seq: i64, frame: Arc<DispatchFrame> },
-    Unsequenced(Arc<str>),
+    Dispatch {
+        seq: i64,
+        frame: Arc<DispatchFrame>,
+    },
+    /// One buffer shared by every session it goes to.
+    Unsequenced(Utf8Bytes),
 }
 
 /// A session joining live delivery.
@@ -242,7 +247,7 @@ impl Presence {
     }
 }
 
-fn presence_frame(user_id: i64, status: PresenceStatus) -> Arc<str> {
+fn presence_frame(user_id: i64, status: PresenceStatus) -> Utf8Bytes {
     unsequenced(
         DispatchType::PresenceUpdate,
         &PresenceUpdate {
@@ -683,7 +688,7 @@ impl Sequencer {
     }
 
     fn typing(&mut self, typing: TypingAnnouncement) {
-        let frame: Arc<str> = unsequenced(
+        let frame = Utf8Bytes::from(unsequenced(
             DispatchType::TypingStart,
             &TypingStart {
                 channel_id: Id(typing.channel_id),
@@ -691,8 +696,7 @@ impl Sequencer {
                 user_id: Id(typing.user_id),
                 timestamp: madang_protocol::Timestamp(typing.timestamp_ms),
             },
-        )
-        .into();
+        ));
         for id in self.by_guild.get(&typing.guild_id).into_iter().flatten() {
             if let Some(session) = self.sessions.get_mut(id)
                 && session.user_id != typing.user_id
@@ -832,7 +836,7 @@ impl Sequencer {
     /// the presence of the guild's members who are online, and the guild's members, on every
     /// node, get theirs through a fresh announcement.
     fn joined(&mut self, user_id: i64, guild_id: i64) {
-        let online: Vec<Arc<str>> = self
+        let online: Vec<Utf8Bytes> = self
             .presence
             .cluster
             .iter()

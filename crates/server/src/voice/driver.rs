@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::ws::Utf8Bytes;
 use madang_protocol::Id;
 use madang_protocol::gateway::{
     DispatchType, SdpType, ServerFrame, SessionDescription, VoiceAnswer, VoiceReceivedTrack,
@@ -194,7 +194,7 @@ impl Driver {
                 let Some(member) = self.members.get(&participant) else {
                     return;
                 };
-                let text: Arc<str> = unsequenced(
+                let text: Utf8Bytes = unsequenced(
                     DispatchType::VoiceSpeaking,
                     &VoiceSpeaking {
                         channel_id: Id(member.channel_id),
@@ -241,7 +241,7 @@ impl Driver {
         }
     }
 
-    fn send(&self, session_id: i64, text: Arc<str>) {
+    fn send(&self, session_id: i64, text: Utf8Bytes) {
         let _ = self.sessions.send(SessionFrame { session_id, text });
     }
 

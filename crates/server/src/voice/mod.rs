@@ -15,9 +15,9 @@ mod states;
 pub mod turn;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
-use std::sync::Arc;
 
 use anyhow::Context;
+use axum::extract::ws::Utf8Bytes;
 use madang_protocol::gateway::{SdpType, SessionDescription, VoiceError, VoiceTrackKind};
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::{SdpAnswer, SdpOffer, TrackKind, TrackLabel};
@@ -32,7 +32,7 @@ use crate::config::VoiceConfig;
 #[derive(Debug)]
 pub struct SessionFrame {
     pub session_id: i64,
-    pub text: Arc<str>,
+    pub text: Utf8Bytes,
 }
 
 /// An action on calls from outside them (moderators, removals, deletions), sent over the bus
