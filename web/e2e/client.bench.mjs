@@ -130,7 +130,8 @@ async function main() {
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
       wheels++;
     }
-    await page.locator('.message-list .message-content', { hasText: 'message 1:' }).first().waitFor();
+    // The first message is rendered right under the channel's welcome.
+    await page.locator('.message-list .message-content', { hasText: /^message 1: / }).first().waitFor({ state: 'attached' });
     const seconds = (Date.now() - started) / 1000;
     const longTasks = await page.evaluate(() => window.__longTasks);
     if (profiler) {
