@@ -117,7 +117,7 @@ impl Store {
         user_id: i64,
     ) -> Result<Option<(ChannelRow, Option<MemberRow>)>> {
         let row = sqlx::query(
-            "SELECT c.id, c.guild_id, c.kind, c.name, c.topic, c.parent_id, c.position, c.created_at,
+            "SELECT c.id, c.guild_id, c.kind, c.name, c.topic, c.parent_id, c.position, c.user_limit, c.created_at,
                 m.user_id AS member_user_id, u.username, u.display_name, m.role, m.joined_at
              FROM channels c
              LEFT JOIN guild_members m ON m.guild_id = c.guild_id AND m.user_id = $2
