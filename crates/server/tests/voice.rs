@@ -966,16 +966,16 @@ async fn ice_servers_carry_coturn_credentials() {
 
 // ---- a cluster: calls across nodes ----
 
-/// Two nodes on one fresh PostgreSQL database and one NATS server, each with its own voice
-/// socket on 127.0.0.1.
-async fn two_nodes() -> Option<(TestApp, TestApp)> {
+/// `count` nodes on one fresh PostgreSQL database and one NATS server, each with its own
+/// voice socket on 127.0.0.1.
+async fn nodes(count: u16) -> Option<Vec<TestApp>> {
     let nats = madang_bus::testing::nats_url("the voice cluster tests")?;
     let database_dir = tempfile::tempdir().expect("temporary directory");
     let database =
         madang_store::testing::fresh_database_url(Backend::Postgres, database_dir.path()).await?;
     let cluster_name = format!("voice-{:016x}", rand::random::<u64>());
     let mut nodes = Vec::new();
-    for node_id in 1..=2 {
+    for node_id in 1..=count {
         let node = spawn_app_with(Backend::Postgres, |config| {
             config.database_url = database.clone();
             config.bus_url = nats.clone();
@@ -985,8 +985,7 @@ async fn two_nodes() -> Option<(TestApp, TestApp)> {
         .await?;
         nodes.push(node);
     }
-    let second = nodes.pop()?;
-    Some((nodes.pop()?, second))
+    Some(nodes)
 }
 
 /// The voice socket an SDP's host candidate names.
@@ -1031,10 +1030,11 @@ async fn join_answered(
 
 #[tokio::test]
 async fn a_call_spans_nodes_with_media_on_the_holding_node_only() {
-    let Some((first, second)) = two_nodes().await else {
+    let Some(mut nodes) = nodes(2).await else {
         return;
     };
-    let g = guild(first).await;
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
     // Alice joins through the first node, which claims the channel.
     let mut alice = Session::identify(&g.app, &g.alice).await;
     let mut bob = Session::identify(&second, &g.bob).await;
@@ -1101,10 +1101,11 @@ async fn a_call_spans_nodes_with_media_on_the_holding_node_only() {
 
 #[tokio::test]
 async fn first_joins_through_two_nodes_at_once_meet_on_one_node() {
-    let Some((first, second)) = two_nodes().await else {
+    let Some(mut nodes) = nodes(2).await else {
         return;
     };
-    let g = guild(first).await;
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
     for round in 0..3 {
         let channel = voice_channel(&g.app, &g, &format!("race-{round}")).await;
         let mut alice = Session::identify(&g.app, &g.alice).await;
@@ -1140,4 +1141,58 @@ async fn first_joins_through_two_nodes_at_once_meet_on_one_node() {
     }
     g.app.stop().await;
     second.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_resumed_on_a_third_node_keeps_its_call_on_the_holder() {
+    let Some(mut nodes) = nodes(3).await else {
+        return;
+    };
+    let third = nodes.pop().unwrap();
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    let mut alice = Session::identify(&g.app, &g.alice).await;
+    let mut bob = Session::identify(&second, &g.bob).await;
+    let alice_peer = Peer::start().await;
+    let mut bob_peer = Peer::start().await;
+    let (_, holder) = join_answered(&mut alice, &alice_peer, &g.voice_channel).await;
+    let (bob_mid, _) = join_answered(&mut bob, &bob_peer, &g.voice_channel).await;
+    bob.answer_offer(&bob_peer).await;
+    alice.answer_offer(&alice_peer).await;
+    bob_peer.wait_for("Bob connected", |s| s.connected).await;
+
+    // Bob's WebSocket to the second node drops; he resumes on the third. His ICE restart
+    // goes to the holder, found through his voice state, and is answered there.
+    let Session { client, .. } = bob;
+    let (client, _) = client.resume(third.address, &g.bob.token).await;
+    let mut bob = Session {
+        client,
+        held: VecDeque::new(),
+    };
+    let offer = bob_peer.restart_offer().await;
+    bob.send(
+        "voice_offer",
+        json!({"offer": offer, "tracks": [{"mid": bob_mid, "kind": "audio"}]}),
+    )
+    .await;
+    let answer = bob.op("voice_answer").await;
+    assert_eq!(
+        candidate_address(answer["answer"]["sdp"].as_str().unwrap()),
+        holder
+    );
+    bob_peer.accept_answer(serde_json::from_value(answer["answer"].clone()).unwrap());
+
+    // The holder's own offers follow him to the third node: Alice leaves, Bob renegotiates.
+    alice.send("voice_leave", Value::Null).await;
+    let tracks = bob.answer_offer(&bob_peer).await;
+    assert!(tracks.is_empty(), "Alice's track is gone: {tracks:?}");
+    assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
+    bob.send("voice_leave", Value::Null).await;
+    assert_eq!(
+        bob.voice_state_of(&g.bob.id).await["channel_id"],
+        Value::Null
+    );
+    g.app.stop().await;
+    second.stop().await;
+    third.stop().await;
 }

@@ -377,6 +377,17 @@ impl Connection {
                 },
             },
         };
+        // Moving from a call this connection joined on another node: that node ends it, since
+        // the new channel's holder does not know of it.
+        if let Some(previous) = self.voice_node.filter(|node| *node != holder) {
+            let leave = VoiceRequest {
+                session_id,
+                session_node: self.state.stream_id,
+                user_id,
+                op: VoiceOp::Leave,
+            };
+            let _ = voice_on(&self.state, voice, previous, leave).await;
+        }
         let joined = voice_on(&self.state, voice, holder, request).await;
         if joined.is_ok() {
             self.voice_node = Some(holder);
