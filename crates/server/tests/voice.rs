@@ -1196,3 +1196,46 @@ async fn a_session_resumed_on_a_third_node_keeps_its_call_on_the_holder() {
     second.stop().await;
     third.stop().await;
 }
+
+#[tokio::test]
+async fn moving_to_a_channel_held_by_another_node_ends_the_old_call() {
+    let Some(mut nodes) = nodes(2).await else {
+        return;
+    };
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    let carol = g.app.register("carol").await;
+    g.app.join(&g.guild_id, &g.alice, &carol).await;
+    let lounge = voice_channel(&g.app, &g, "lounge").await;
+    // Alice and Bob talk on the first node; Carol opens the lounge on the second.
+    let Call {
+        mut alice,
+        mut bob,
+        bob_peer,
+        ..
+    } = call(&g).await;
+    let mut carol_session = Session::identify(&second, &carol).await;
+    let carol_peer = Peer::start().await;
+    let (_, lounge_holder) = join_answered(&mut carol_session, &carol_peer, &lounge).await;
+    let first_holder = *bob_peer.stats().sources.iter().next().unwrap();
+    assert_ne!(lounge_holder, first_holder);
+
+    // Alice moves through the first node: her join goes to the second node, and the first
+    // node ends her old call, so Bob renegotiates without her track.
+    let new_peer = Peer::start().await;
+    let (_, moved_to) = join_answered(&mut alice, &new_peer, &lounge).await;
+    assert_eq!(moved_to, lounge_holder);
+    let tracks = bob.answer_offer(&bob_peer).await;
+    assert!(tracks.is_empty(), "Alice's old track is gone: {tracks:?}");
+    let offered = carol_session.answer_offer(&carol_peer).await;
+    assert_eq!(offered[0]["user_id"], g.alice.id.as_str());
+    // Bob may first see her departure from the old call, then her arrival in the lounge.
+    bob.next("Alice in the lounge", |f| {
+        f["t"] == "VOICE_STATE_UPDATE"
+            && f["d"]["user_id"] == g.alice.id.as_str()
+            && f["d"]["channel_id"] == lounge.as_str()
+    })
+    .await;
+    g.app.stop().await;
+    second.stop().await;
+}
