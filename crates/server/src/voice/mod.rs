@@ -78,6 +78,7 @@ pub struct VoiceRequest {
     pub op: VoiceOp,
 }
 
+/// What a session asks of its call: the gateway's `voice_*` ops, after authorisation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VoiceOp {
@@ -110,6 +111,7 @@ pub enum VoiceOp {
 #[derive(Debug)]
 pub struct JoinRequest {
     pub session_id: i64,
+    /// The node the session is attached to, where the call's frames go.
     pub session_node: i64,
     pub user_id: i64,
     /// New for every join (see `voice_states.participant_id`).
