@@ -40,6 +40,9 @@ pub enum Subject {
     SessionControl,
     /// Moderators' actions on calls, for the node that holds the call.
     VoiceControl,
+    /// Voice signalling for one node: a session's op for the node holding its call, or
+    /// that node's reply and frames for the session's node.
+    VoiceSignal { node: i64 },
 }
 
 impl Subject {
@@ -53,6 +56,7 @@ impl Subject {
             Subject::Typing { channel_id } => format!("{prefix}.typing.{channel_id}"),
             Subject::SessionControl => format!("{prefix}.control.sessions"),
             Subject::VoiceControl => format!("{prefix}.control.voice"),
+            Subject::VoiceSignal { node } => format!("{prefix}.voice.{node}"),
         }
     }
 }

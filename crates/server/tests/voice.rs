@@ -10,7 +10,7 @@ mod common;
 #[allow(dead_code)]
 mod client;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,8 @@ struct PeerStats {
     received: HashMap<String, Vec<u64>>,
     /// Audio frames written so far (the next frame's number).
     sent: u64,
+    /// Every address a datagram came from: the voice sockets this client talks to.
+    sources: HashSet<SocketAddr>,
 }
 
 impl PeerStats {
@@ -172,6 +174,9 @@ async fn run_peer(
         tokio::select! {
             received = socket.recv_from(&mut buffer) => {
                 let (length, source) = received.unwrap();
+                if !stats.borrow().sources.contains(&source) {
+                    stats.send_modify(|s| { s.sources.insert(source); });
+                }
                 let Ok(contents) = buffer[..length].try_into() else { continue };
                 let input = Input::Receive(
                     Instant::now(),
@@ -957,4 +962,283 @@ async fn ice_servers_carry_coturn_credentials() {
         .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
     app.stop().await;
     plain.stop().await;
+}
+
+// ---- a cluster: calls across nodes ----
+
+/// `count` nodes on one fresh PostgreSQL database and one NATS server, each with its own
+/// voice socket on 127.0.0.1.
+async fn nodes(count: u16) -> Option<Vec<TestApp>> {
+    let nats = madang_bus::testing::nats_url("the voice cluster tests")?;
+    let database_dir = tempfile::tempdir().expect("temporary directory");
+    let database =
+        madang_store::testing::fresh_database_url(Backend::Postgres, database_dir.path()).await?;
+    let cluster_name = format!("voice-{:016x}", rand::random::<u64>());
+    let mut nodes = Vec::new();
+    for node_id in 1..=count {
+        let node = spawn_app_with(Backend::Postgres, |config| {
+            config.database_url = database.clone();
+            config.bus_url = nats.clone();
+            config.node_id = node_id;
+            config.gateway.cluster_name = cluster_name.clone();
+        })
+        .await?;
+        nodes.push(node);
+    }
+    Some(nodes)
+}
+
+/// The voice socket an SDP's host candidate names.
+fn candidate_address(sdp: &str) -> SocketAddr {
+    let line = sdp
+        .lines()
+        .find(|l| l.starts_with("a=candidate:"))
+        .unwrap_or_else(|| panic!("no candidate in {sdp}"));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    format!("{}:{}", fields[4], fields[5]).parse().unwrap()
+}
+
+/// A voice channel made in the guild through `app`.
+async fn voice_channel(app: &TestApp, g: &Guild, name: &str) -> String {
+    app.post(
+        &format!("/api/guilds/{}/channels", g.guild_id),
+        &g.alice.token,
+        json!({"name": name, "kind": "voice"}),
+    )
+    .await
+    .expect(StatusCode::CREATED)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Sends the join and applies the answer; returns the sending m-line and the voice socket
+/// the answer names.
+async fn join_answered(
+    session: &mut Session,
+    peer: &Peer,
+    channel_id: &str,
+) -> (String, SocketAddr) {
+    let (offer, mid) = peer.join_offer().await;
+    let reply = session.voice_join(channel_id, &offer, &mid).await;
+    assert_eq!(reply["op"], "voice_answer", "{reply}");
+    let sdp = reply["d"]["answer"]["sdp"].as_str().unwrap();
+    let address = candidate_address(sdp);
+    peer.accept_answer(serde_json::from_value(reply["d"]["answer"].clone()).unwrap());
+    (mid, address)
+}
+
+#[tokio::test]
+async fn a_call_spans_nodes_with_media_on_the_holding_node_only() {
+    let Some(mut nodes) = nodes(2).await else {
+        return;
+    };
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    // Alice joins through the first node, which claims the channel.
+    let mut alice = Session::identify(&g.app, &g.alice).await;
+    let mut bob = Session::identify(&second, &g.bob).await;
+    let mut alice_peer = Peer::start().await;
+    let mut bob_peer = Peer::start().await;
+    let (_, holder) = join_answered(&mut alice, &alice_peer, &g.voice_channel).await;
+    let state = bob.voice_state_of(&g.alice.id).await;
+    assert_eq!(state["channel_id"], g.voice_channel.as_str());
+    alice_peer
+        .wait_for("Alice connected", |s| s.connected)
+        .await;
+
+    // Bob joins through the second node: his signalling goes to the first node, whose
+    // answer names its own voice socket.
+    let (_, bob_holder) = join_answered(&mut bob, &bob_peer, &g.voice_channel).await;
+    assert_eq!(bob_holder, holder, "Bob's media goes to the holding node");
+    let offered_to_bob = bob.answer_offer(&bob_peer).await;
+    assert_eq!(offered_to_bob.len(), 1, "{offered_to_bob:?}");
+    assert_eq!(offered_to_bob[0]["user_id"], g.alice.id.as_str());
+    let alice_at_bob = offered_to_bob[0]["mid"].as_str().unwrap().to_owned();
+    let offered_to_alice = alice.answer_offer(&alice_peer).await;
+    assert_eq!(offered_to_alice[0]["user_id"], g.bob.id.as_str());
+    let bob_at_alice = offered_to_alice[0]["mid"].as_str().unwrap().to_owned();
+    bob_peer.wait_for("Bob connected", |s| s.connected).await;
+    let state = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(state["channel_id"], g.voice_channel.as_str());
+
+    // Audio both ways, and the speaking flag reaches Bob through his node.
+    alice_peer.send_audio(true);
+    bob_peer.send_audio(true);
+    bob_peer
+        .wait_for("Alice's audio at Bob", |s| {
+            s.received_on(&alice_at_bob).len() >= 10
+        })
+        .await;
+    alice_peer
+        .wait_for("Bob's audio at Alice", |s| {
+            s.received_on(&bob_at_alice).len() >= 10
+        })
+        .await;
+    let speaking = bob
+        .next("VOICE_SPEAKING", |f| {
+            f["t"] == "VOICE_SPEAKING" && f["d"]["user_id"] == g.alice.id.as_str()
+        })
+        .await;
+    assert_eq!(speaking["d"]["speaking"], true);
+    // Media never touched the second node's voice socket.
+    assert_eq!(alice_peer.stats().sources, HashSet::from([holder]));
+    assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
+
+    // Bob's ops keep going to the holder: mute shows, then he leaves and Alice renegotiates.
+    bob.set_flags(true).await;
+    assert_eq!(alice.voice_state_of(&g.bob.id).await["self_mute"], true);
+    bob.send("voice_leave", Value::Null).await;
+    let tracks = alice.answer_offer(&alice_peer).await;
+    assert!(tracks.is_empty(), "Bob's track is gone: {tracks:?}");
+    let left = alice.voice_state_of(&g.bob.id).await;
+    assert_eq!(left["channel_id"], Value::Null);
+    bob.send("voice_leave", Value::Null).await;
+    assert_eq!(bob.op("voice_error").await["code"], "conflict");
+    g.app.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn first_joins_through_two_nodes_at_once_meet_on_one_node() {
+    let Some(mut nodes) = nodes(2).await else {
+        return;
+    };
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    for round in 0..3 {
+        let channel = voice_channel(&g.app, &g, &format!("race-{round}")).await;
+        let mut alice = Session::identify(&g.app, &g.alice).await;
+        let mut bob = Session::identify(&second, &g.bob).await;
+        let alice_peer = Peer::start().await;
+        let bob_peer = Peer::start().await;
+        let (alice_offer, alice_mid) = alice_peer.join_offer().await;
+        let (bob_offer, bob_mid) = bob_peer.join_offer().await;
+        // Both joins are out before either is answered.
+        let join = |offer: &SdpOffer, mid: &str| {
+            json!({"channel_id": channel, "offer": offer,
+                   "tracks": [{"mid": mid, "kind": "audio"}], "self_mute": false, "self_deaf": false})
+        };
+        alice
+            .send("voice_join", join(&alice_offer, &alice_mid))
+            .await;
+        bob.send("voice_join", join(&bob_offer, &bob_mid)).await;
+        let mut holders = Vec::new();
+        for (session, peer) in [(&mut alice, &alice_peer), (&mut bob, &bob_peer)] {
+            let reply = session.op("voice_answer").await;
+            holders.push(candidate_address(reply["answer"]["sdp"].as_str().unwrap()));
+            peer.accept_answer(serde_json::from_value(reply["answer"].clone()).unwrap());
+        }
+        assert_eq!(
+            holders[0], holders[1],
+            "round {round}: one node holds the call"
+        );
+        // In one room: each is offered the other's track.
+        let offered = bob.answer_offer(&bob_peer).await;
+        assert_eq!(offered[0]["user_id"], g.alice.id.as_str(), "round {round}");
+        let offered = alice.answer_offer(&alice_peer).await;
+        assert_eq!(offered[0]["user_id"], g.bob.id.as_str(), "round {round}");
+    }
+    g.app.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_resumed_on_a_third_node_keeps_its_call_on_the_holder() {
+    let Some(mut nodes) = nodes(3).await else {
+        return;
+    };
+    let third = nodes.pop().unwrap();
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    let mut alice = Session::identify(&g.app, &g.alice).await;
+    let mut bob = Session::identify(&second, &g.bob).await;
+    let alice_peer = Peer::start().await;
+    let mut bob_peer = Peer::start().await;
+    let (_, holder) = join_answered(&mut alice, &alice_peer, &g.voice_channel).await;
+    let (bob_mid, _) = join_answered(&mut bob, &bob_peer, &g.voice_channel).await;
+    bob.answer_offer(&bob_peer).await;
+    alice.answer_offer(&alice_peer).await;
+    bob_peer.wait_for("Bob connected", |s| s.connected).await;
+
+    // Bob's WebSocket to the second node drops; he resumes on the third. His ICE restart
+    // goes to the holder, found through his voice state, and is answered there.
+    let Session { client, .. } = bob;
+    let (client, _) = client.resume(third.address, &g.bob.token).await;
+    let mut bob = Session {
+        client,
+        held: VecDeque::new(),
+    };
+    let offer = bob_peer.restart_offer().await;
+    bob.send(
+        "voice_offer",
+        json!({"offer": offer, "tracks": [{"mid": bob_mid, "kind": "audio"}]}),
+    )
+    .await;
+    let answer = bob.op("voice_answer").await;
+    assert_eq!(
+        candidate_address(answer["answer"]["sdp"].as_str().unwrap()),
+        holder
+    );
+    bob_peer.accept_answer(serde_json::from_value(answer["answer"].clone()).unwrap());
+
+    // The holder's own offers follow him to the third node: Alice leaves, Bob renegotiates.
+    alice.send("voice_leave", Value::Null).await;
+    let tracks = bob.answer_offer(&bob_peer).await;
+    assert!(tracks.is_empty(), "Alice's track is gone: {tracks:?}");
+    assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
+    // His own join's update may still come first (written after he resumed).
+    bob.send("voice_leave", Value::Null).await;
+    bob.next("Bob's departure", |f| {
+        f["t"] == "VOICE_STATE_UPDATE"
+            && f["d"]["user_id"] == g.bob.id.as_str()
+            && f["d"]["channel_id"].is_null()
+    })
+    .await;
+    g.app.stop().await;
+    second.stop().await;
+    third.stop().await;
+}
+
+#[tokio::test]
+async fn moving_to_a_channel_held_by_another_node_ends_the_old_call() {
+    let Some(mut nodes) = nodes(2).await else {
+        return;
+    };
+    let second = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    let carol = g.app.register("carol").await;
+    g.app.join(&g.guild_id, &g.alice, &carol).await;
+    let lounge = voice_channel(&g.app, &g, "lounge").await;
+    // Alice and Bob talk on the first node; Carol opens the lounge on the second.
+    let Call {
+        mut alice,
+        mut bob,
+        bob_peer,
+        ..
+    } = call(&g).await;
+    let mut carol_session = Session::identify(&second, &carol).await;
+    let carol_peer = Peer::start().await;
+    let (_, lounge_holder) = join_answered(&mut carol_session, &carol_peer, &lounge).await;
+    let first_holder = *bob_peer.stats().sources.iter().next().unwrap();
+    assert_ne!(lounge_holder, first_holder);
+
+    // Alice moves through the first node: her join goes to the second node, and the first
+    // node ends her old call, so Bob renegotiates without her track.
+    let new_peer = Peer::start().await;
+    let (_, moved_to) = join_answered(&mut alice, &new_peer, &lounge).await;
+    assert_eq!(moved_to, lounge_holder);
+    let tracks = bob.answer_offer(&bob_peer).await;
+    assert!(tracks.is_empty(), "Alice's old track is gone: {tracks:?}");
+    let offered = carol_session.answer_offer(&carol_peer).await;
+    assert_eq!(offered[0]["user_id"], g.alice.id.as_str());
+    // Bob may first see her departure from the old call, then her arrival in the lounge.
+    bob.next("Alice in the lounge", |f| {
+        f["t"] == "VOICE_STATE_UPDATE"
+            && f["d"]["user_id"] == g.alice.id.as_str()
+            && f["d"]["channel_id"] == lounge.as_str()
+    })
+    .await;
+    g.app.stop().await;
+    second.stop().await;
 }

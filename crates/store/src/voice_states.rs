@@ -9,7 +9,7 @@ use crate::events::Appended;
 use crate::{Dispatch, Result, Store};
 
 /// The flags a user sets on their own voice connection.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VoiceFlags {
     pub self_mute: bool,
     pub self_deaf: bool,
@@ -151,13 +151,52 @@ impl Store {
         .await?)
     }
 
-    /// The node holding a voice channel's call, if anyone is in it.
-    pub async fn voice_channel_node(&self, channel_id: i64) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT stream_id FROM voice_states WHERE channel_id = $1 LIMIT 1")
+    /// Claims a voice channel's call for node `stream_id` unless a live node holds it, and
+    /// returns the holder. One statement decides, so of two nodes claiming an empty channel
+    /// at once exactly one wins and both learn which. A holder not refreshed since
+    /// `stale_before` has stopped, and is replaced.
+    pub async fn claim_voice_channel(
+        &self,
+        channel_id: i64,
+        stream_id: i64,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<i64> {
+        // The holder may release the row between the two statements; the claim then runs
+        // again on the empty channel.
+        loop {
+            sqlx::query(
+                "INSERT INTO voice_channel_holders (channel_id, stream_id, refreshed_at)
+                 VALUES ($1, $2, $3)
+                 ON CONFLICT (channel_id) DO UPDATE SET stream_id = $2, refreshed_at = $3
+                 WHERE voice_channel_holders.stream_id = $2
+                    OR voice_channel_holders.refreshed_at < $4",
+            )
             .bind(channel_id)
-            .fetch_optional(&self.read)
+            .bind(stream_id)
+            .bind(now)
+            .bind(stale_before)
+            .execute(&self.write)
             .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+            let holder =
+                sqlx::query("SELECT stream_id FROM voice_channel_holders WHERE channel_id = $1")
+                    .bind(channel_id)
+                    .fetch_optional(&self.write)
+                    .await?;
+            if let Some(holder) = holder {
+                return Ok(holder.try_get(0)?);
+            }
+        }
+    }
+
+    /// Gives up node `stream_id`'s hold on a voice channel whose call emptied.
+    pub async fn release_voice_channel(&self, channel_id: i64, stream_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM voice_channel_holders WHERE channel_id = $1 AND stream_id = $2")
+            .bind(channel_id)
+            .bind(stream_id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 
     /// Whether a moderator muted the member.
@@ -291,13 +330,24 @@ impl Store {
         Ok(Some(row))
     }
 
-    /// Marks the calls a node holds as alive.
+    /// Marks the calls a node holds, and its hold on their channels, as alive.
     pub async fn refresh_voice_states(&self, stream_id: i64, now: i64) -> Result<()> {
+        let mut tx = self.begin().await?;
         sqlx::query("UPDATE voice_states SET refreshed_at = $1 WHERE stream_id = $2")
             .bind(now)
             .bind(stream_id)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+        // Only holds with calls: a claim whose join was refused expires instead.
+        sqlx::query(
+            "UPDATE voice_channel_holders SET refreshed_at = $1 WHERE stream_id = $2
+                AND channel_id IN (SELECT channel_id FROM voice_states WHERE stream_id = $2)",
+        )
+        .bind(now)
+        .bind(stream_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -618,10 +618,6 @@ async fn voice_states_follow_calls_and_announce_each_change(backend: TestBackend
         .unwrap();
     assert!(joined.flags.self_mute && !joined.server_mute);
     assert_eq!(logged(first).await.unwrap(), first_before + 1);
-    assert_eq!(
-        f.store.voice_channel_node(first_channel).await.unwrap(),
-        Some(stream)
-    );
 
     // The moderator's mute lives on the membership and shows in the state.
     let muted = f
@@ -909,7 +905,57 @@ async fn a_failing_post_fails_alone_and_a_closed_store_fails_every_post(backend:
     );
 }
 
+async fn one_node_wins_the_claim_on_a_voice_channel(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (_, channel) = f.guild(owner).await;
+    let stale_before = NOW - 60_000;
+    // Eight nodes claim the empty channel at once: all learn the same single winner.
+    let nodes: Vec<i64> = (0..8).map(|_| f.id()).collect();
+    let claims = nodes.iter().map(|node| {
+        f.store
+            .claim_voice_channel(channel, *node, NOW, stale_before)
+    });
+    let holders: Vec<i64> = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .map(|holder| holder.unwrap())
+        .collect();
+    let winner = holders[0];
+    assert!(nodes.contains(&winner));
+    assert!(holders.iter().all(|h| *h == winner), "{holders:?}");
+    let other = *nodes.iter().find(|n| **n != winner).unwrap();
+
+    // The holder keeps it while refreshed; another node's release does nothing.
+    f.store.refresh_voice_states(winner, NOW + 5).await.unwrap();
+    f.store.release_voice_channel(channel, other).await.unwrap();
+    let later = f
+        .store
+        .claim_voice_channel(channel, other, NOW + 10, stale_before + 10);
+    assert_eq!(later.await.unwrap(), winner);
+
+    // A holder not refreshed for a minute has stopped: the next claim takes over.
+    let takeover = f
+        .store
+        .claim_voice_channel(channel, other, NOW + 70_000, NOW + 10_000)
+        .await
+        .unwrap();
+    assert_eq!(takeover, other);
+
+    // Released when its call empties, the channel goes to the next claimant.
+    f.store.release_voice_channel(channel, other).await.unwrap();
+    let next = f
+        .store
+        .claim_voice_channel(channel, winner, NOW + 70_001, NOW + 10_001)
+        .await
+        .unwrap();
+    assert_eq!(next, winner);
+}
+
 on_both_backends!(
+    one_node_wins_the_claim_on_a_voice_channel,
     concurrent_posts_commit_in_order_with_gap_free_sequence_numbers,
     two_nodes_posting_to_one_guild_share_one_gap_free_sequence,
     a_failing_post_fails_alone_and_a_closed_store_fails_every_post,

@@ -9,11 +9,9 @@ use madang_protocol::Id;
 use madang_protocol::gateway::{
     ClientFrame, DispatchType, GatewayGuild, Hello, Identify, InvalidSession,
     MAX_CLIENT_FRAME_BYTES, MAX_CLIENT_FRAMES_PER_WINDOW, PresenceStatus,
-    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, VoiceError, VoiceJoin, VoiceTrackLabel,
-    close_code,
+    RATE_LIMIT_WINDOW_SECONDS, Ready, Resume, ServerFrame, VoiceError, VoiceJoin, close_code,
 };
 use madang_protocol::rest::ErrorCode;
-use madang_sfu::TrackLabel;
 use madang_store::{ChannelKind, EventSource, SessionCheckpoint, VoiceFlags};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -25,7 +23,7 @@ use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
 use super::sequencer::{Attachment, Closing, Command, Outbound};
 use crate::api::views;
 use crate::state::{AppState, now_ms};
-use crate::voice::{self, JoinRequest, Voice, parse_answer, parse_offer, refusal};
+use crate::voice::{self, Voice, VoiceControl, VoiceOp, VoiceRequest, refusal};
 
 /// Frames written per flush.
 const WRITE_BATCH: usize = 256;
@@ -60,6 +58,22 @@ struct Connection {
     window_started: Instant,
     frames_in_window: u32,
     session: Option<Attached>,
+    /// The node holding the call this connection joined (this node or another).
+    voice_node: Option<i64>,
+}
+
+/// Runs a voice op on the node holding the call: this one, or another over the bus.
+async fn voice_on(
+    state: &AppState,
+    voice: &Voice,
+    node: i64,
+    request: VoiceRequest,
+) -> Result<(), VoiceError> {
+    if node == state.stream_id {
+        voice.perform(request).await
+    } else {
+        state.gateway.forward_voice(node, request).await
+    }
 }
 
 pub async fn run(socket: WebSocket, state: AppState) {
@@ -71,6 +85,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
         window_started: Instant::now(),
         frames_in_window: 0,
         session: None,
+        voice_node: None,
     };
     let end = connection.serve().await;
     if let End::Close(code) = end {
@@ -83,10 +98,14 @@ pub async fn run(socket: WebSocket, state: AppState) {
     if let Some(session) = connection.session.take() {
         // A session whose login ended cannot be resumed, so its call ends now; any other
         // session may resume and keep its call (see docs/protocol.md, "Voice").
-        if matches!(end, End::Close(close_code::AUTHENTICATION_FAILED))
-            && let Some(voice) = &connection.state.voice
-        {
-            voice.session_closed(session.session_id).await;
+        // Sent to every node: the call may be held by another one.
+        if matches!(end, End::Close(close_code::AUTHENTICATION_FAILED)) {
+            connection
+                .state
+                .gateway
+                .control_voice(VoiceControl::SessionClosed {
+                    session_id: session.session_id,
+                });
         }
         let _ = connection
             .state
@@ -250,39 +269,53 @@ impl Connection {
         op: ClientFrame,
     ) -> Result<Result<(), VoiceError>, End> {
         // Answers come from the driver on the session's ordered path, not from here.
-        Ok(match op {
+        let op = match op {
             ClientFrame::VoiceJoin(join) => {
-                self.voice_join(voice, session_id, user_id, join).await?
+                return self.voice_join(voice, session_id, user_id, join).await;
             }
-            ClientFrame::VoiceOffer(offer) => match parse_offer(&offer.offer) {
-                Ok(parsed) => {
-                    voice
-                        .offer(session_id, user_id, parsed, labels(&offer.tracks))
-                        .await
-                }
-                Err(error) => Err(error),
+            ClientFrame::VoiceOffer(offer) => VoiceOp::Offer {
+                offer: offer.offer,
+                tracks: offer.tracks,
             },
-            ClientFrame::VoiceAnswer(answer) => match parse_answer(&answer.answer) {
-                Ok(parsed) => voice.answer(session_id, user_id, parsed).await,
-                Err(error) => Err(error),
+            ClientFrame::VoiceAnswer(answer) => VoiceOp::Answer {
+                answer: answer.answer,
             },
-            ClientFrame::VoiceState(state) => {
-                let flags = VoiceFlags {
+            ClientFrame::VoiceState(state) => VoiceOp::SetFlags {
+                flags: VoiceFlags {
                     self_mute: state.self_mute,
                     self_deaf: state.self_deaf,
                     self_video: state.self_video,
                     self_stream: state.self_stream,
-                };
-                voice.set_flags(session_id, user_id, flags).await
-            }
-            ClientFrame::VoiceLeave => voice.leave(session_id, user_id).await,
+                },
+            },
+            ClientFrame::VoiceLeave => VoiceOp::Leave,
             _ => unreachable!("only voice ops are passed in"),
-        })
+        };
+        // The node this connection joined through; after a resume, the node its voice state
+        // names; without either the op finds no call, which this node's driver says.
+        let node = match self.voice_node {
+            Some(node) => node,
+            None => self
+                .state
+                .store
+                .voice_state(user_id)
+                .await
+                .map_err(store_failure)?
+                .map_or(self.state.stream_id, |row| row.stream_id),
+        };
+        let request = VoiceRequest {
+            session_id,
+            session_node: self.state.stream_id,
+            user_id,
+            op,
+        };
+        Ok(voice_on(&self.state, voice, node, request).await)
     }
 
-    /// Checks that the user may join the channel, then joins through the driver. Channels
-    /// that are not voice channels of one of the user's guilds are all `unknown_channel`,
-    /// so their existence does not leak.
+    /// Checks that the user may join the channel, claims the channel's call for this node
+    /// unless another node holds it, then joins on the holder. Channels that are not voice
+    /// channels of one of the user's guilds are all `unknown_channel`, so their existence
+    /// does not leak.
     async fn voice_join(
         &mut self,
         voice: &Voice,
@@ -308,42 +341,56 @@ impl Connection {
         {
             return Ok(Err(unknown()));
         }
-        let holder = store
-            .voice_channel_node(channel.id)
-            .await
-            .map_err(store_failure)?;
-        if holder.is_some_and(|node| node != self.state.stream_id) {
-            return Ok(Err(refusal(
-                ErrorCode::Unavailable,
-                "this voice channel's call is held by another node of the cluster",
-            )));
-        }
-        let offer = match parse_offer(&join.offer) {
-            Ok(offer) => offer,
-            Err(error) => return Ok(Err(error)),
-        };
         let server_mute = store
             .member_server_muted(channel.guild_id, user_id)
             .await
             .map_err(store_failure)?;
-        let request = JoinRequest {
+        let now = now_ms();
+        let holder = store
+            .claim_voice_channel(
+                channel.id,
+                self.state.stream_id,
+                now,
+                voice::states::stale_before(now),
+            )
+            .await
+            .map_err(store_failure)?;
+        let request = VoiceRequest {
             session_id,
+            session_node: self.state.stream_id,
             user_id,
-            participant_id: self.state.next_id().0,
-            guild_id: channel.guild_id,
-            channel_id: channel.id,
-            user_limit: channel.user_limit.map(|limit| limit as usize),
-            server_mute,
-            offer,
-            labels: labels(&join.tracks),
-            flags: VoiceFlags {
-                self_mute: join.self_mute,
-                self_deaf: join.self_deaf,
-                self_video: false,
-                self_stream: false,
+            op: VoiceOp::Join {
+                participant_id: self.state.next_id().0,
+                guild_id: channel.guild_id,
+                channel_id: channel.id,
+                user_limit: channel.user_limit.map(|limit| limit as usize),
+                server_mute,
+                offer: join.offer,
+                tracks: join.tracks,
+                flags: VoiceFlags {
+                    self_mute: join.self_mute,
+                    self_deaf: join.self_deaf,
+                    self_video: false,
+                    self_stream: false,
+                },
             },
         };
-        Ok(voice.join(request).await)
+        // Moving from a call this connection joined on another node: that node ends it, since
+        // the new channel's holder does not know of it.
+        if let Some(previous) = self.voice_node.filter(|node| *node != holder) {
+            let leave = VoiceRequest {
+                session_id,
+                session_node: self.state.stream_id,
+                user_id,
+                op: VoiceOp::Leave,
+            };
+            let _ = voice_on(&self.state, voice, previous, leave).await;
+        }
+        let joined = voice_on(&self.state, voice, holder, request).await;
+        if joined.is_ok() {
+            self.voice_node = Some(holder);
+        }
+        Ok(joined)
     }
 
     /// Counts a client frame against the rate limit.
@@ -545,6 +592,14 @@ impl Connection {
         {
             return self.invalid_session().await;
         }
+        // Frames of the session's call, on whichever node, come here from now on. Published
+        // before the client can send anything, so it reaches the call's node before any op.
+        self.state
+            .gateway
+            .control_voice(VoiceControl::SessionResumed {
+                session_id: moved.session_id,
+                node: self.state.stream_id,
+            });
         self.send_replayed(replayed, resume.seq).await?;
         self.send(unsequenced(DispatchType::Resumed, &serde_json::json!({})))
             .await?;
@@ -651,13 +706,6 @@ impl Connection {
             .send(super::NodeMessage::Typing(typing));
         Ok(())
     }
-}
-
-fn labels(tracks: &[VoiceTrackLabel]) -> Vec<TrackLabel> {
-    tracks
-        .iter()
-        .map(|t| TrackLabel::new(t.mid.clone(), voice::track_kind(t.kind)))
-        .collect()
 }
 
 /// A client frame, or the close code for why it is not one: 4001 for an op the client may

@@ -22,7 +22,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use madang_bus::{Bus, BusMessage, Subject};
-use madang_protocol::gateway::{MAX_VOICE_SIGNALLING_FRAME_BYTES, PresenceStatus};
+use madang_protocol::gateway::{MAX_VOICE_SIGNALLING_FRAME_BYTES, PresenceStatus, VoiceError};
 use madang_store::{EventSource, LoggedEvent, Store};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -47,6 +47,34 @@ pub enum NodeMessage {
     Typing(TypingAnnouncement),
     CloseSessions(SessionRevocation),
     VoiceControl(VoiceControl),
+    VoiceSignal(VoiceSignal),
+}
+
+/// Voice signalling between the node a session is attached to and the node holding its
+/// call. Everything one node sends another goes through its publisher in order, so a
+/// session's frames arrive in the order the holder's driver made them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VoiceSignal {
+    /// The node this is for; the others ignore it.
+    pub to_node: i64,
+    pub message: VoiceSignalMessage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceSignalMessage {
+    /// A session's op, for the node holding the call; answered with `Reply`.
+    Request {
+        request_id: u64,
+        from_node: i64,
+        request: voice::VoiceRequest,
+    },
+    Reply {
+        request_id: u64,
+        result: Result<(), VoiceError>,
+    },
+    /// A frame of the driver for a session attached to `to_node`.
+    Frame { session_id: i64, text: String },
 }
 
 impl BusMessage for NodeMessage {
@@ -64,6 +92,9 @@ impl BusMessage for NodeMessage {
             },
             NodeMessage::CloseSessions(_) => Subject::SessionControl,
             NodeMessage::VoiceControl(_) => Subject::VoiceControl,
+            NodeMessage::VoiceSignal(signal) => Subject::VoiceSignal {
+                node: signal.to_node,
+            },
         }
     }
 }
@@ -120,6 +151,9 @@ impl SessionRevocation {
         }
     }
 }
+
+/// How long a session's node waits for the node holding its call to answer a voice op.
+const VOICE_FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// This node's gateway: a handle on its sequencer and the bus.
 pub struct Gateway {
@@ -201,6 +235,32 @@ impl Gateway {
     /// Hands a moderator's action to the node holding the call (whichever it is).
     pub fn control_voice(&self, control: VoiceControl) {
         let _ = self.publish.send(NodeMessage::VoiceControl(control));
+    }
+
+    /// Runs a session's voice op on `node`, another node that holds the call, over the bus.
+    /// A node that does not answer in time has stopped (or is far behind): `unavailable`.
+    pub async fn forward_voice(
+        &self,
+        node: i64,
+        request: voice::VoiceRequest,
+    ) -> Result<(), VoiceError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::ForwardVoice {
+                node,
+                request,
+                reply,
+            })
+            .await
+            .map_err(|_| voice::stopped())?;
+        match tokio::time::timeout(VOICE_FORWARD_TIMEOUT, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(voice::stopped()),
+            Err(_) => Err(voice::refusal(
+                madang_protocol::rest::ErrorCode::Unavailable,
+                "the node holding this voice channel does not answer",
+            )),
+        }
     }
 
     /// Asks every session on this node to reconnect elsewhere, and stops the sequencer.

@@ -17,7 +17,7 @@ use futures_util::FutureExt;
 use madang_bus::{Received, Subscription};
 use madang_protocol::Id;
 use madang_protocol::gateway::{
-    DispatchType, PresenceStatus, PresenceUpdate, TypingStart, close_code,
+    DispatchType, PresenceStatus, PresenceUpdate, TypingStart, VoiceError, close_code,
 };
 use madang_store::{EventSource, LoggedEvent, MembershipEffect, Receipt, SessionCheckpoint, Store};
 use tokio::sync::{mpsc, oneshot};
@@ -25,7 +25,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::filter::{Delivery, SessionFilter};
 use super::frames::{DispatchFrame, unsequenced};
 use super::replay::CheckpointState;
-use super::{NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement};
+use super::{
+    NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement, VoiceSignal,
+    VoiceSignalMessage,
+};
 use crate::state::now_ms;
 use crate::voice::{self, SessionFrame};
 
@@ -102,6 +105,13 @@ pub enum Command {
     Presences {
         user_ids: Vec<i64>,
         reply: oneshot::Sender<Vec<PresenceUpdate>>,
+    },
+    /// Sends a session's voice op to `node`, which holds the call, and replies with its
+    /// answer when it comes back.
+    ForwardVoice {
+        node: i64,
+        request: voice::VoiceRequest,
+        reply: oneshot::Sender<Result<(), VoiceError>>,
     },
     /// Asks every session to reconnect elsewhere; the node is stopping.
     Shutdown(oneshot::Sender<()>),
@@ -279,6 +289,9 @@ pub struct Sequencer {
     presence: Presence,
     /// Checkpoints taken at the last tick, saved at the next.
     previous_checkpoints: Vec<SessionCheckpoint>,
+    /// Voice ops sent to other nodes, waiting for their replies.
+    forwarded_voice: HashMap<u64, oneshot::Sender<Result<(), VoiceError>>>,
+    next_voice_request: u64,
 }
 
 impl Sequencer {
@@ -311,6 +324,8 @@ impl Sequencer {
             by_user: HashMap::new(),
             presence: Presence::default(),
             previous_checkpoints: Vec::new(),
+            forwarded_voice: HashMap::new(),
+            next_voice_request: 0,
         }
     }
 
@@ -359,6 +374,11 @@ impl Sequencer {
             }
             Received::Message(NodeMessage::Typing(typing)) => self.typing(typing),
             Received::Message(NodeMessage::CloseSessions(revocation)) => self.revoke(revocation),
+            Received::Message(NodeMessage::VoiceSignal(signal)) => {
+                if signal.to_node == self.stream_id {
+                    self.voice_signal(signal.message);
+                }
+            }
             Received::Message(NodeMessage::VoiceControl(control)) => {
                 // A full queue means the driver is far behind; moderators can repeat. A closed
                 // one means voice is off on this node, so it holds no calls.
@@ -532,7 +552,73 @@ impl Sequencer {
                     .collect();
                 let _ = reply.send(presences);
             }
+            Command::ForwardVoice {
+                node,
+                request,
+                reply,
+            } => {
+                // Requests whose sessions stopped waiting (their node timed out) are dropped.
+                self.forwarded_voice
+                    .retain(|_, waiting| !waiting.is_closed());
+                self.next_voice_request += 1;
+                let request_id = self.next_voice_request;
+                self.forwarded_voice.insert(request_id, reply);
+                let _ = self.publish.send(NodeMessage::VoiceSignal(VoiceSignal {
+                    to_node: node,
+                    message: VoiceSignalMessage::Request {
+                        request_id,
+                        from_node: self.stream_id,
+                        request,
+                    },
+                }));
+            }
             Command::Shutdown(_) => unreachable!("handled by the loop"),
+        }
+    }
+
+    /// Voice signalling from another node: an op for a call this node holds, the reply to
+    /// an op this node forwarded, or a frame for one of this node's sessions.
+    fn voice_signal(&mut self, message: VoiceSignalMessage) {
+        match message {
+            VoiceSignalMessage::Request {
+                request_id,
+                from_node,
+                request,
+            } => {
+                let publish = self.publish.clone();
+                let reply_to = move |result| {
+                    let _ = publish.send(NodeMessage::VoiceSignal(VoiceSignal {
+                        to_node: from_node,
+                        message: VoiceSignalMessage::Reply { request_id, result },
+                    }));
+                };
+                let (reply, answer) = oneshot::channel();
+                let queued = voice::command(request, reply).and_then(|command| {
+                    self.voice
+                        .driver
+                        .try_send(command)
+                        .map_err(|_| voice::stopped())
+                });
+                match queued {
+                    // The driver answers without waiting on anything, so this task is short.
+                    Ok(()) => {
+                        tokio::spawn(async move {
+                            reply_to(answer.await.unwrap_or_else(|_| Err(voice::stopped())));
+                        });
+                    }
+                    Err(error) => reply_to(Err(error)),
+                }
+            }
+            VoiceSignalMessage::Reply { request_id, result } => {
+                if let Some(waiting) = self.forwarded_voice.remove(&request_id) {
+                    let _ = waiting.send(result);
+                }
+            }
+            VoiceSignalMessage::Frame { session_id, text } => {
+                if let Some(session) = self.sessions.get_mut(&session_id) {
+                    session.push(Outbound::Unsequenced(text.into()));
+                }
+            }
         }
     }
 
@@ -682,6 +768,17 @@ impl Sequencer {
     /// A voice frame for one session; lost if the session is not attached (a resumed client
     /// re-offers, see docs/protocol.md).
     fn voice_frame(&mut self, frame: SessionFrame) {
+        if frame.node != self.stream_id {
+            // After the frames before it: this node publishes in order.
+            let _ = self.publish.send(NodeMessage::VoiceSignal(VoiceSignal {
+                to_node: frame.node,
+                message: VoiceSignalMessage::Frame {
+                    session_id: frame.session_id,
+                    text: frame.text.as_str().to_owned(),
+                },
+            }));
+            return;
+        }
         if let Some(session) = self.sessions.get_mut(&frame.session_id) {
             session.push(Outbound::Unsequenced(frame.text));
         }

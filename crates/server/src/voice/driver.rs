@@ -40,6 +40,8 @@ const RECEIVE_BATCH: usize = 64;
 struct Member {
     user_id: i64,
     session_id: i64,
+    /// The node the session is attached to (this one or another), where its frames go.
+    session_node: i64,
     guild_id: i64,
     channel_id: i64,
     flags: VoiceFlags,
@@ -163,9 +165,6 @@ impl Driver {
                 offer,
                 tracks,
             } => {
-                let Some(member) = self.members.get(&participant) else {
-                    return;
-                };
                 let tracks = tracks
                     .into_iter()
                     .filter_map(|offered| {
@@ -184,7 +183,7 @@ impl Driver {
                     },
                     tracks,
                 });
-                self.send(member.session_id, server_frame(&frame).into());
+                self.send(participant, server_frame(&frame).into());
             }
             SfuEvent::SpeakingChanged {
                 room,
@@ -203,14 +202,8 @@ impl Driver {
                     },
                 )
                 .into();
-                let sessions: Vec<i64> = self
-                    .sfu
-                    .participants(room)
-                    .iter()
-                    .filter_map(|p| self.members.get(p).map(|m| m.session_id))
-                    .collect();
-                for session_id in sessions {
-                    self.send(session_id, text.clone());
+                for listener in self.sfu.participants(room) {
+                    self.send(*listener, text.clone());
                 }
             }
             SfuEvent::ParticipantLeft {
@@ -231,6 +224,17 @@ impl Driver {
                     user_id: member.user_id,
                     participant_id: participant.0 as i64,
                 });
+                // Written after the departure, in the driver's order: a join that refills
+                // the channel claims it again after this release.
+                if !self
+                    .members
+                    .values()
+                    .any(|m| m.channel_id == member.channel_id)
+                {
+                    let _ = self.states.send(StateChange::Released {
+                        channel_id: member.channel_id,
+                    });
+                }
                 // Counted up and down, not set: every server in a process shares the series.
                 metrics::gauge!("voice_participants").decrement(1.0);
             }
@@ -241,28 +245,36 @@ impl Driver {
         }
     }
 
-    fn send(&self, session_id: i64, text: Utf8Bytes) {
-        let _ = self.sessions.send(SessionFrame { session_id, text });
+    /// Sends a frame to the session of a call, through its node's sequencer.
+    fn send(&self, participant: ParticipantId, text: Utf8Bytes) {
+        let Some(member) = self.members.get(&participant) else {
+            return;
+        };
+        let _ = self.sessions.send(SessionFrame {
+            session_id: member.session_id,
+            node: member.session_node,
+            text,
+        });
     }
 
     /// Sends the answer to a client's offer on the path of the SFU's own offers: one the SFU
     /// made before it (and rolled back) then reaches the client first, while the client's offer
     /// is still out, and is ignored, as the glare rule says. Sent directly, the answer could
     /// overtake it, and the client would take the stale offer for a new one.
-    fn answer(&self, session_id: i64, answer: &madang_sfu::SdpAnswer) {
+    fn answer(&self, participant: ParticipantId, answer: &madang_sfu::SdpAnswer) {
         let frame = ServerFrame::VoiceAnswer(VoiceAnswer {
             answer: description_of_answer(answer),
         });
-        self.send(session_id, server_frame(&frame).into());
+        self.send(participant, server_frame(&frame).into());
     }
 
     fn command(&mut self, command: Command) {
         let now = Instant::now();
         match command {
             Command::Join(request, reply) => {
-                let session_id = request.session_id;
+                let participant = ParticipantId(request.participant_id as u64);
                 let result = self.join(now, *request);
-                let _ = reply.send(result.map(|answer| self.answer(session_id, &answer)));
+                let _ = reply.send(result.map(|answer| self.answer(participant, &answer)));
             }
             Command::Offer {
                 session_id,
@@ -274,9 +286,11 @@ impl Driver {
                 let result = self.call_of(session_id, user_id).and_then(|participant| {
                     self.sfu
                         .handle_offer(now, participant, offer, &labels)
+                        .map(|answer| (participant, answer))
                         .map_err(sfu_refusal)
                 });
-                let _ = reply.send(result.map(|answer| self.answer(session_id, &answer)));
+                let _ = reply
+                    .send(result.map(|(participant, answer)| self.answer(participant, &answer)));
             }
             Command::Answer {
                 session_id,
@@ -311,17 +325,6 @@ impl Driver {
                     .call_of(session_id, user_id)
                     .map(|participant| self.leave(now, participant));
                 let _ = reply.send(result);
-            }
-            Command::SessionClosed { session_id } => {
-                let calls: Vec<ParticipantId> = self
-                    .members
-                    .iter()
-                    .filter(|(_, m)| m.session_id == session_id)
-                    .map(|(p, _)| *p)
-                    .collect();
-                for participant in calls {
-                    self.leave(now, participant);
-                }
             }
             Command::Control(control) => self.control(now, control),
         }
@@ -386,6 +389,7 @@ impl Driver {
         let member = Member {
             user_id: request.user_id,
             session_id: request.session_id,
+            session_node: request.session_node,
             guild_id: request.guild_id,
             channel_id: request.channel_id,
             flags: request.flags,
@@ -444,9 +448,15 @@ impl Driver {
                     .sfu
                     .set_server_muted(participant, server_mute)
                     .expect("members are participants"),
+                VoiceControl::SessionResumed { node, .. } => {
+                    if let Some(member) = self.members.get_mut(&participant) {
+                        member.session_node = node;
+                    }
+                }
                 VoiceControl::Disconnect { .. }
                 | VoiceControl::CloseChannel { .. }
-                | VoiceControl::CloseGuild { .. } => self.leave(now, participant),
+                | VoiceControl::CloseGuild { .. }
+                | VoiceControl::SessionClosed { .. } => self.leave(now, participant),
             }
         }
     }
@@ -463,6 +473,8 @@ fn covers(control: &VoiceControl, member: &Member) -> bool {
         }
         VoiceControl::CloseChannel { channel_id } => member.channel_id == channel_id,
         VoiceControl::CloseGuild { guild_id } => member.guild_id == guild_id,
+        VoiceControl::SessionClosed { session_id }
+        | VoiceControl::SessionResumed { session_id, .. } => member.session_id == session_id,
     }
 }
 

@@ -9,16 +9,23 @@
 //! and speaking flags go to gateway sessions through the sequencer, all on one ordered path
 //! (an answer must never overtake an offer the SFU made before it); voice-state changes go to
 //! the state writer, which commits them with their VOICE_STATE_UPDATE guild events.
+//!
+//! In a cluster each voice channel's call lives on one node, its holder (claimed in the
+//! database). A session on another node sends its ops there as [`VoiceRequest`]s over the
+//! bus, and the holder's frames for that session come back over the bus in the driver's
+//! order (see `gateway`); media goes straight from the client to the holder over UDP.
 
 mod driver;
-mod states;
+pub mod states;
 pub mod turn;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 
 use anyhow::Context;
 use axum::extract::ws::Utf8Bytes;
-use madang_protocol::gateway::{SdpType, SessionDescription, VoiceError, VoiceTrackKind};
+use madang_protocol::gateway::{
+    SdpType, SessionDescription, VoiceError, VoiceTrackKind, VoiceTrackLabel,
+};
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::{SdpAnswer, SdpOffer, TrackKind, TrackLabel};
 use madang_store::{Store, VoiceFlags};
@@ -27,11 +34,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::VoiceConfig;
 
-/// A frame for one gateway session (server offers, speaking indicators), queued by the
-/// sequencer like any unsequenced frame.
+/// A frame for one gateway session (answers, server offers, speaking indicators), queued by
+/// the sequencer of the session's node like any unsequenced frame.
 #[derive(Debug)]
 pub struct SessionFrame {
     pub session_id: i64,
+    /// The node the session is attached to; frames for another node go over the bus.
+    pub node: i64,
     pub text: Utf8Bytes,
 }
 
@@ -51,12 +60,59 @@ pub enum VoiceControl {
     CloseChannel { channel_id: i64 },
     /// The guild was deleted: everyone in its voice channels leaves.
     CloseGuild { guild_id: i64 },
+    /// The session ended for good (its login ended): its call ends too, on whichever node.
+    SessionClosed { session_id: i64 },
+    /// The session resumed on `node`: frames for its call go there from now on.
+    SessionResumed { session_id: i64, node: i64 },
+}
+
+/// A session's voice op, addressed to the node holding its call: this node or another one
+/// (over the bus). The session's node has authorised it; SDP travels as the client sent it
+/// and is parsed by the holder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VoiceRequest {
+    pub session_id: i64,
+    /// The node the session is attached to, where its frames go.
+    pub session_node: i64,
+    pub user_id: i64,
+    pub op: VoiceOp,
+}
+
+/// What a session asks of its call: the gateway's `voice_*` ops, after authorisation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceOp {
+    Join {
+        /// New for every join (see `voice_states.participant_id`).
+        participant_id: i64,
+        guild_id: i64,
+        channel_id: i64,
+        /// The channel's own limit; the server-wide one applies as well.
+        user_limit: Option<usize>,
+        server_mute: bool,
+        offer: SessionDescription,
+        tracks: Vec<VoiceTrackLabel>,
+        flags: VoiceFlags,
+    },
+    Offer {
+        offer: SessionDescription,
+        tracks: Vec<VoiceTrackLabel>,
+    },
+    Answer {
+        answer: SessionDescription,
+    },
+    SetFlags {
+        flags: VoiceFlags,
+    },
+    Leave,
 }
 
 /// Everything a voice join needs, checked by the gateway before it reaches the driver.
 #[derive(Debug)]
 pub struct JoinRequest {
     pub session_id: i64,
+    /// The node the session is attached to, where the call's frames go.
+    pub session_node: i64,
     pub user_id: i64,
     /// New for every join (see `voice_states.participant_id`).
     pub participant_id: i64,
@@ -102,10 +158,6 @@ pub enum Command {
         user_id: i64,
         reply: Reply<()>,
     },
-    /// The session ended for good (its login ended): its call ends too.
-    SessionClosed {
-        session_id: i64,
-    },
     Control(VoiceControl),
 }
 
@@ -145,7 +197,7 @@ impl Voice {
             max_subscriber_video_bitrate: config.max_video_bitrate,
             ..madang_sfu::SfuConfig::default()
         };
-        let writer = states::start_writer(store.clone());
+        let writer = states::start_writer(store.clone(), stream_id);
         let driver =
             driver::Driver::new(sfu_config, socket, received, sessions, writer, stream_id)?;
         tokio::spawn(driver.run());
@@ -153,82 +205,81 @@ impl Voice {
         Ok(Voice { commands })
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, VoiceError> {
+    /// Runs a voice op of a session on a call this node holds.
+    pub async fn perform(&self, request: VoiceRequest) -> Result<(), VoiceError> {
         let (reply, answer) = oneshot::channel();
-        self.commands
-            .send(command(reply))
-            .await
-            .map_err(|_| stopped())?;
+        let command = command(request, reply)?;
+        self.commands.send(command).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+}
 
-    pub async fn join(&self, request: JoinRequest) -> Result<(), VoiceError> {
-        self.ask(|reply| Command::Join(Box::new(request), reply))
-            .await
-    }
-
-    pub async fn offer(
-        &self,
-        session_id: i64,
-        user_id: i64,
-        offer: SdpOffer,
-        labels: Vec<TrackLabel>,
-    ) -> Result<(), VoiceError> {
-        self.ask(|reply| Command::Offer {
-            session_id,
-            user_id,
+/// The driver's command for a request, with its SDP parsed.
+pub fn command(request: VoiceRequest, reply: Reply<()>) -> Result<Command, VoiceError> {
+    let VoiceRequest {
+        session_id,
+        session_node,
+        user_id,
+        op,
+    } = request;
+    Ok(match op {
+        VoiceOp::Join {
+            participant_id,
+            guild_id,
+            channel_id,
+            user_limit,
+            server_mute,
             offer,
-            labels,
+            tracks,
+            flags,
+        } => Command::Join(
+            Box::new(JoinRequest {
+                session_id,
+                session_node,
+                user_id,
+                participant_id,
+                guild_id,
+                channel_id,
+                user_limit,
+                server_mute,
+                offer: parse_offer(&offer)?,
+                labels: labels(&tracks),
+                flags,
+            }),
             reply,
-        })
-        .await
-    }
-
-    pub async fn answer(
-        &self,
-        session_id: i64,
-        user_id: i64,
-        answer: SdpAnswer,
-    ) -> Result<(), VoiceError> {
-        self.ask(|reply| Command::Answer {
+        ),
+        VoiceOp::Offer { offer, tracks } => Command::Offer {
             session_id,
             user_id,
-            answer,
+            offer: parse_offer(&offer)?,
+            labels: labels(&tracks),
             reply,
-        })
-        .await
-    }
-
-    pub async fn set_flags(
-        &self,
-        session_id: i64,
-        user_id: i64,
-        flags: VoiceFlags,
-    ) -> Result<(), VoiceError> {
-        self.ask(|reply| Command::SetFlags {
+        },
+        VoiceOp::Answer { answer } => Command::Answer {
+            session_id,
+            user_id,
+            answer: parse_answer(&answer)?,
+            reply,
+        },
+        VoiceOp::SetFlags { flags } => Command::SetFlags {
             session_id,
             user_id,
             flags,
             reply,
-        })
-        .await
-    }
-
-    pub async fn leave(&self, session_id: i64, user_id: i64) -> Result<(), VoiceError> {
-        self.ask(|reply| Command::Leave {
+        },
+        VoiceOp::Leave => Command::Leave {
             session_id,
             user_id,
             reply,
-        })
-        .await
-    }
+        },
+    })
+}
 
-    pub async fn session_closed(&self, session_id: i64) {
-        let _ = self
-            .commands
-            .send(Command::SessionClosed { session_id })
-            .await;
-    }
+fn labels(tracks: &[VoiceTrackLabel]) -> Vec<TrackLabel> {
+    tracks
+        .iter()
+        .map(|t| TrackLabel::new(t.mid.clone(), track_kind(t.kind)))
+        .collect()
 }
 
 /// The addresses announced as ICE host candidates, with the bound port.
@@ -265,7 +316,7 @@ pub fn refusal(code: ErrorCode, message: impl Into<String>) -> VoiceError {
     }
 }
 
-fn stopped() -> VoiceError {
+pub fn stopped() -> VoiceError {
     refusal(
         ErrorCode::Unavailable,
         "voice is not running on this server",
@@ -273,7 +324,7 @@ fn stopped() -> VoiceError {
 }
 
 /// The browser's offer as str0m parses it.
-pub fn parse_offer(description: &SessionDescription) -> Result<SdpOffer, VoiceError> {
+fn parse_offer(description: &SessionDescription) -> Result<SdpOffer, VoiceError> {
     if description.kind != SdpType::Offer {
         return Err(refusal(
             ErrorCode::ValidationFailed,
@@ -288,7 +339,7 @@ pub fn parse_offer(description: &SessionDescription) -> Result<SdpOffer, VoiceEr
     })
 }
 
-pub fn parse_answer(description: &SessionDescription) -> Result<SdpAnswer, VoiceError> {
+fn parse_answer(description: &SessionDescription) -> Result<SdpAnswer, VoiceError> {
     if description.kind != SdpType::Answer {
         return Err(refusal(
             ErrorCode::ValidationFailed,
@@ -310,7 +361,7 @@ pub fn description_of_answer(answer: &SdpAnswer) -> SessionDescription {
     }
 }
 
-pub fn track_kind(kind: VoiceTrackKind) -> TrackKind {
+fn track_kind(kind: VoiceTrackKind) -> TrackKind {
     match kind {
         VoiceTrackKind::Audio => TrackKind::Audio,
         VoiceTrackKind::Camera => TrackKind::Camera,

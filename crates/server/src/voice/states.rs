@@ -29,14 +29,18 @@ pub enum StateChange {
         user_id: i64,
         participant_id: i64,
     },
+    /// The node's last call in the channel ended: another node may hold it next.
+    Released {
+        channel_id: i64,
+    },
 }
 
 /// Starts the writer; changes sent to the returned sender are written one after another.
-pub fn start_writer(store: Store) -> mpsc::UnboundedSender<StateChange> {
+pub fn start_writer(store: Store, stream_id: i64) -> mpsc::UnboundedSender<StateChange> {
     let (changes, mut received) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(change) = received.recv().await {
-            if let Err(error) = write(&store, change).await {
+            if let Err(error) = write(&store, stream_id, change).await {
                 // The call itself goes on; a state left behind is removed as stale once the
                 // node stops refreshing it, or replaced by the user's next join.
                 tracing::error!(%error, "voice: cannot write a voice state");
@@ -46,9 +50,21 @@ pub fn start_writer(store: Store) -> mpsc::UnboundedSender<StateChange> {
     changes
 }
 
-async fn write(store: &Store, change: StateChange) -> madang_store::Result<()> {
+async fn write(store: &Store, stream_id: i64, change: StateChange) -> madang_store::Result<()> {
     match change {
         StateChange::Joined(row) => {
+            // Normally a no-op: the join was routed here because this node holds the channel.
+            // After a release raced with the join, the hold is taken again.
+            let holder = store
+                .claim_voice_channel(row.channel_id, stream_id, now_ms(), stale_before(now_ms()))
+                .await?;
+            if holder != stream_id {
+                tracing::warn!(
+                    channel_id = row.channel_id,
+                    holder,
+                    "voice: another node claimed a channel this node has a call in"
+                );
+            }
             store
                 .put_voice_state(
                     &row,
@@ -85,8 +101,16 @@ async fn write(store: &Store, change: StateChange) -> madang_store::Result<()> {
                 )
                 .await?;
         }
+        StateChange::Released { channel_id } => {
+            store.release_voice_channel(channel_id, stream_id).await?;
+        }
     }
     Ok(())
+}
+
+/// Holds and voice states last refreshed before this belong to a node that stopped.
+pub fn stale_before(now: i64) -> i64 {
+    now - STALE_AFTER.as_millis() as i64
 }
 
 /// Marks this node's calls alive, and removes the voice states of nodes that stopped doing
@@ -100,10 +124,7 @@ pub async fn keep_fresh(store: Store, stream_id: i64) {
             tracing::warn!(%error, "voice: cannot refresh voice states");
             continue;
         }
-        let stale = match store
-            .stale_voice_states(now - STALE_AFTER.as_millis() as i64)
-            .await
-        {
+        let stale = match store.stale_voice_states(stale_before(now)).await {
             Ok(stale) => stale,
             Err(error) => {
                 tracing::warn!(%error, "voice: cannot look for stale voice states");
