@@ -124,6 +124,13 @@ pub async fn start_madang(
         let node_dir = launch.data_dir.join(format!("node{node}"));
         std::fs::create_dir_all(&node_dir)?;
         let mut command = Command::new(&programs.madang_bin);
+        // The server under test gets only the settings chosen here, not the caller's
+        // `MADANG_*` variables (test harness variables share the prefix).
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("MADANG_") {
+                command.env_remove(name);
+            }
+        }
         command
             .arg("serve")
             .arg("--listen")
