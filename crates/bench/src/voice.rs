@@ -1,0 +1,668 @@
+//! `madang-bench voice`: N publishers and M listeners in one call through an SFU, madang's
+//! (signalled over its gateway) or Janus's videoroom (signalled over Janus's HTTP API), with
+//! the same str0m clients doing real ICE, DTLS and SRTP over loopback UDP.
+//!
+//! Every participant receives every publisher but itself, as in a madang voice channel: in
+//! Janus each publisher therefore also has a subscriber handle for the other publishers. So
+//! both servers forward N × (N − 1 + M) streams. Publishers send synthetic Opus: an 80-byte
+//! payload every 20 ms with an RFC 6464 audio level, through str0m's frame API (the SFU only
+//! forwards, so the payload need not decode). Measured: packets received by all clients over
+//! a fixed window after a warm-up, the server's CPU over that window (from /proc), and for
+//! each listener the time from its join request to its first media packet.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::janus::{self, Janus};
+use crate::process::{Usage, UsageReport};
+use crate::scenarios::{self, Setup};
+use crate::servers::{Engine, Programs};
+use crate::stats::median;
+
+/// One Opus frame every 20 ms, as browsers send.
+const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
+const AUDIO_PAYLOAD_BYTES: usize = 80;
+/// How long a join may take to bring its first media packet before the run fails.
+const FIRST_MEDIA_LIMIT: Duration = Duration::from_secs(15);
+
+/// Which SFU a voice run drives.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceTarget {
+    Madang,
+    Janus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, clap::Args)]
+pub struct VoiceOptions {
+    /// Participants sending audio (each also receives the others).
+    #[arg(long, default_value_t = 4)]
+    pub publishers: usize,
+    /// Participants that only listen.
+    #[arg(long, default_value_t = 16)]
+    pub listeners: usize,
+    /// Seconds of media before the measurement window.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup_seconds: f64,
+    /// Seconds in the measurement window.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VoiceResult {
+    pub target: VoiceTarget,
+    pub options: VoiceOptions,
+    /// Publisher → receiver streams the server forwards: N × (N − 1 + M).
+    pub forwarded_streams: usize,
+    /// 50 packets/s per forwarded stream.
+    pub offered_packets_per_second: f64,
+    /// Packets received by all clients in the window, per second.
+    pub forwarded_packets_per_second: f64,
+    pub delivered_fraction: f64,
+    pub server: UsageReport,
+    /// Server CPU per forwarded stream, in thousandths of a core.
+    pub millicores_per_stream: f64,
+    /// Listener join request sent → first media packet at that listener.
+    pub join_to_first_frame_ms: JoinTimes,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JoinTimes {
+    pub count: usize,
+    pub p50_ms: f64,
+    pub max_ms: f64,
+}
+
+impl JoinTimes {
+    fn of(mut times: Vec<f64>) -> JoinTimes {
+        times.sort_by(f64::total_cmp);
+        JoinTimes {
+            count: times.len(),
+            p50_ms: median(&times),
+            max_ms: times.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// Runs the scenario against `target` and stops its server.
+pub async fn run(
+    programs: &Programs,
+    janus_bin: &str,
+    target: VoiceTarget,
+    options: &VoiceOptions,
+) -> anyhow::Result<VoiceResult> {
+    anyhow::ensure!(
+        options.publishers >= 1,
+        "a voice run needs at least one publisher"
+    );
+    let received = Arc::new(AtomicU64::new(0));
+    match target {
+        VoiceTarget::Madang => {
+            let users = options.publishers + options.listeners;
+            let stage = scenarios::prepare(
+                programs,
+                Setup {
+                    target: crate::clients::Target::Madang,
+                    engine: Engine::Sqlite,
+                    nodes: 1,
+                },
+                users,
+                0,
+            )
+            .await?;
+            let result = run_madang(&stage, options, &received).await;
+            stage.server.stop().await;
+            result
+        }
+        VoiceTarget::Janus => {
+            let janus = Janus::start(janus_bin).await?;
+            let result = run_janus(&janus, options, &received).await;
+            janus.stop().await;
+            result
+        }
+    }
+}
+
+/// Waits out the warm-up, then measures packets and server CPU over the window.
+async fn measure(
+    target: VoiceTarget,
+    options: &VoiceOptions,
+    pid: u32,
+    received: &AtomicU64,
+    join_times: Vec<f64>,
+) -> VoiceResult {
+    // A fixed measurement window, not a wait for a condition: the rate is packets per second.
+    tokio::time::sleep(Duration::from_secs_f64(options.warmup_seconds)).await;
+    let usage = Usage::start(&[pid]);
+    let before = received.load(Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(options.seconds)).await;
+    let packets = received.load(Ordering::Relaxed) - before;
+    let elapsed = started.elapsed().as_secs_f64();
+    let server = usage.finish();
+    let n = options.publishers;
+    let forwarded_streams = n * (n - 1 + options.listeners);
+    let offered = forwarded_streams as f64 / AUDIO_INTERVAL.as_secs_f64();
+    let rate = packets as f64 / elapsed;
+    VoiceResult {
+        target,
+        options: options.clone(),
+        forwarded_streams,
+        offered_packets_per_second: offered,
+        forwarded_packets_per_second: rate,
+        delivered_fraction: if offered > 0.0 { rate / offered } else { 0.0 },
+        server,
+        millicores_per_stream: server.cores_busy * 1000.0 / forwarded_streams.max(1) as f64,
+        join_to_first_frame_ms: JoinTimes::of(join_times),
+    }
+}
+
+// ---- madang: gateway signalling ----
+
+async fn run_madang(
+    stage: &scenarios::Stage,
+    options: &VoiceOptions,
+    received: &Arc<AtomicU64>,
+) -> anyhow::Result<VoiceResult> {
+    let base_url = &stage.server.base_urls[0];
+    let channel_id = create_voice_channel(base_url, &stage.tokens[0], stage.layout.guild_id())
+        .await
+        .context("creating the voice channel")?;
+    let gateway = stage.server.addr(0);
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+    for user in 0..options.publishers {
+        let peer = Peer::start(true, received.clone()).await?;
+        let (joined, _) =
+            madang_join(gateway, &stage.tokens[user], &channel_id, peer, &stopped, &mut tasks)
+                .await?;
+        joined.await?;
+    }
+    let mut join_times = Vec::new();
+    for user in options.publishers..options.publishers + options.listeners {
+        let peer = Peer::start(false, received.clone()).await?;
+        let (joined, first_media) =
+            madang_join(gateway, &stage.tokens[user], &channel_id, peer, &stopped, &mut tasks)
+                .await?;
+        let sent = joined.await?;
+        join_times.push(wait_first_media(first_media, sent).await?);
+    }
+    let pid = stage.server.pids()[0];
+    let result = measure(VoiceTarget::Madang, options, pid, received, join_times).await;
+    let _ = stop.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(result)
+}
+
+async fn create_voice_channel(base_url: &str, token: &str, guild_id: i64) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(format!("{base_url}/api/guilds/{guild_id}/channels"))
+        .bearer_auth(token)
+        .json(&json!({"name": "voice", "kind": "voice"}))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "creating a voice channel answered {}",
+        response.status()
+    );
+    let channel: Value = response.json().await?;
+    Ok(channel["id"]
+        .as_str()
+        .context("a channel without an id")?
+        .to_owned())
+}
+
+/// Opens a gateway session for `token` and spawns its task, which sends `voice_join` with
+/// the peer's offer and then answers every server offer until `stop`. Returns when the join
+/// was sent (its instant) and when the peer gets its first media.
+async fn madang_join(
+    gateway: SocketAddr,
+    token: &str,
+    channel_id: &str,
+    peer: Peer,
+    stop: &watch::Receiver<bool>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<(oneshot::Receiver<Instant>, watch::Receiver<Option<Instant>>)> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{gateway}/gateway"))
+        .await
+        .context("connecting to the gateway")?;
+    let hello: Value = serde_json::from_str(&next_text(&mut socket).await?)?;
+    let heartbeat = Duration::from_millis(
+        hello["d"]["heartbeat_interval_ms"]
+            .as_u64()
+            .context("hello without heartbeat_interval_ms")?,
+    );
+    let identify = json!({"op": "identify", "d": {"token": token, "status": "invisible"}});
+    socket.send(Message::Text(identify.to_string().into())).await?;
+    while !next_text(&mut socket).await?.contains("\"t\":\"READY\"") {}
+
+    let (offer, audio_mid) = peer.offer().await?;
+    let tracks: Vec<Value> = audio_mid
+        .iter()
+        .map(|mid| json!({"mid": mid.to_string(), "kind": "audio"}))
+        .collect();
+    let join = json!({"op": "voice_join", "d": {"channel_id": channel_id, "offer": offer,
+        "tracks": tracks, "self_mute": false, "self_deaf": false}});
+    let (joined, joined_at) = oneshot::channel();
+    let first_media = peer.first_media.clone();
+    let mut stop = stop.clone();
+    tasks.push(tokio::spawn(async move {
+        let sent = Instant::now();
+        if socket.send(Message::Text(join.to_string().into())).await.is_err() {
+            return;
+        }
+        let _ = joined.send(sent);
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        loop {
+            let text = tokio::select! {
+                _ = stop.changed() => break,
+                _ = heartbeat.tick() => {
+                    let frame = r#"{"op":"heartbeat","d":{"seq":null}}"#;
+                    if socket.send(Message::Text(frame.into())).await.is_err() { break }
+                    continue;
+                }
+                message = socket.next() => match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                    Some(Err(_)) | None => break,
+                },
+            };
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+            match frame["op"].as_str() {
+                Some("voice_answer") => match serde_json::from_value(frame["d"]["answer"].clone()) {
+                    Ok(answer) => peer.accept_answer(answer),
+                    Err(error) => eprintln!("madang-bench voice: unusable answer: {error}"),
+                },
+                Some("voice_offer") => {
+                    let Ok(offer) = serde_json::from_value(frame["d"]["offer"].clone()) else {
+                        eprintln!("madang-bench voice: unusable offer: {frame}");
+                        break;
+                    };
+                    let Ok(answer) = peer.answer(offer).await else { break };
+                    let reply = json!({"op": "voice_answer", "d": {"answer": answer}});
+                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some("voice_error") => {
+                    eprintln!("madang-bench voice: the server refused a voice op: {frame}");
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let _ = socket.close(None).await;
+    }));
+    Ok((joined_at, first_media))
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+async fn next_text(socket: &mut Socket) -> anyhow::Result<String> {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => return Ok(text.to_string()),
+            Some(Ok(Message::Close(frame))) => anyhow::bail!("closed by the server: {frame:?}"),
+            Some(Ok(_)) => continue,
+            Some(Err(error)) => return Err(error.into()),
+            None => anyhow::bail!("connection ended"),
+        }
+    }
+}
+
+/// Milliseconds from `sent` until the peer's first media packet.
+async fn wait_first_media(
+    mut first_media: watch::Receiver<Option<Instant>>,
+    sent: Instant,
+) -> anyhow::Result<f64> {
+    let at = tokio::time::timeout(FIRST_MEDIA_LIMIT, first_media.wait_for(Option::is_some))
+        .await
+        .context("a listener got no media within 15 s of joining")??
+        .expect("waited for Some");
+    Ok(at.saturating_duration_since(sent).as_secs_f64() * 1000.0)
+}
+
+// ---- Janus: videoroom over the HTTP API ----
+
+async fn run_janus(
+    janus: &Janus,
+    options: &VoiceOptions,
+    received: &Arc<AtomicU64>,
+) -> anyhow::Result<VoiceResult> {
+    // Publishers: one handle each, joinandconfigure with the peer's offer.
+    let mut feeds = Vec::new();
+    let mut peers = Vec::new();
+    for index in 0..options.publishers {
+        let peer = Peer::start(true, received.clone()).await?;
+        let mut handle = janus.attach().await?;
+        let (offer, _) = peer.offer().await?;
+        let event = janus
+            .message(
+                &mut handle,
+                json!({"request": "joinandconfigure", "room": janus::ROOM, "ptype": "publisher",
+                       "display": format!("publisher{index}")}),
+                Some(janus::jsep(&offer)?),
+            )
+            .await?;
+        let feed = event.data["id"]
+            .as_u64()
+            .with_context(|| format!("a publisher join without an id: {:?}", event.data))?;
+        let answer = event.jsep.context("a publisher join without an answer")?;
+        peer.accept_answer(serde_json::from_value(answer)?);
+        feeds.push(feed);
+        peers.push(peer);
+    }
+    // Each publisher receives the others through a subscriber handle of its own.
+    for (index, _) in feeds.iter().enumerate() {
+        let others: Vec<u64> = feeds
+            .iter()
+            .enumerate()
+            .filter(|(other, _)| *other != index)
+            .map(|(_, feed)| *feed)
+            .collect();
+        if !others.is_empty() {
+            let peer = Peer::start(false, received.clone()).await?;
+            janus_subscribe(janus, &peer, &others).await?;
+            peers.push(peer);
+        }
+    }
+    let mut join_times = Vec::new();
+    for _ in 0..options.listeners {
+        let peer = Peer::start(false, received.clone()).await?;
+        let sent = janus_subscribe(janus, &peer, &feeds).await?;
+        join_times.push(wait_first_media(peer.first_media.clone(), sent).await?);
+        peers.push(peer);
+    }
+    let result = measure(VoiceTarget::Janus, options, janus.pid(), received, join_times).await;
+    drop(peers);
+    Ok(result)
+}
+
+/// Subscribes `peer` to `feeds` (join, answer Janus's offer, start); returns when the join
+/// request was sent.
+async fn janus_subscribe(janus: &Janus, peer: &Peer, feeds: &[u64]) -> anyhow::Result<Instant> {
+    let mut handle = janus.attach().await?;
+    let streams: Vec<Value> = feeds.iter().map(|feed| json!({"feed": feed})).collect();
+    let sent = Instant::now();
+    let attached = janus
+        .message(
+            &mut handle,
+            json!({"request": "join", "room": janus::ROOM, "ptype": "subscriber", "streams": streams}),
+            None,
+        )
+        .await?;
+    let offer = attached
+        .jsep
+        .with_context(|| format!("a subscription without an offer: {:?}", attached.data))?;
+    let answer = peer.answer(serde_json::from_value(offer)?).await?;
+    janus
+        .message(&mut handle, json!({"request": "start"}), Some(janus::jsep(&answer)?))
+        .await?;
+    Ok(sent)
+}
+
+// ---- a WebRTC client: one str0m `Rtc` on its own UDP socket, in its own task ----
+
+enum PeerCommand {
+    /// The first offer: a sendonly audio m-line for a publisher, and a data channel (a
+    /// listen-only madang client needs an m-line; Janus ignores it).
+    Offer(oneshot::Sender<(SdpOffer, Option<Mid>)>),
+    AcceptAnswer(SdpAnswer),
+    AcceptOffer(SdpOffer, oneshot::Sender<Option<SdpAnswer>>),
+}
+
+/// A client; its task ends when this is dropped.
+struct Peer {
+    commands: mpsc::UnboundedSender<PeerCommand>,
+    first_media: watch::Receiver<Option<Instant>>,
+}
+
+impl Peer {
+    async fn start(publish: bool, received: Arc<AtomicU64>) -> anyhow::Result<Peer> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        let local = socket.local_addr()?;
+        let mut rtc = Rtc::builder().build(Instant::now());
+        rtc.add_local_candidate(Candidate::host(local, "udp")?);
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let (first_media, watched) = watch::channel(None);
+        tokio::spawn(async move {
+            let outcome = run_peer(PeerTask {
+                rtc,
+                socket,
+                local,
+                inbox,
+                publish,
+                received,
+                first_media,
+            })
+            .await;
+            if let Err(error) = outcome {
+                eprintln!("madang-bench voice: a client stopped: {error:#}");
+            }
+        });
+        Ok(Peer {
+            commands,
+            first_media: watched,
+        })
+    }
+
+    async fn offer(&self) -> anyhow::Result<(SdpOffer, Option<Mid>)> {
+        let (reply, offer) = oneshot::channel();
+        self.commands
+            .send(PeerCommand::Offer(reply))
+            .map_err(|_| anyhow::anyhow!("the client stopped"))?;
+        Ok(offer.await?)
+    }
+
+    fn accept_answer(&self, answer: SdpAnswer) {
+        let _ = self.commands.send(PeerCommand::AcceptAnswer(answer));
+    }
+
+    async fn answer(&self, offer: SdpOffer) -> anyhow::Result<SdpAnswer> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(PeerCommand::AcceptOffer(offer, reply))
+            .map_err(|_| anyhow::anyhow!("the client stopped"))?;
+        answer.await?.context("the client could not apply the server's offer")
+    }
+}
+
+struct PeerTask {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    inbox: mpsc::UnboundedReceiver<PeerCommand>,
+    publish: bool,
+    received: Arc<AtomicU64>,
+    first_media: watch::Sender<Option<Instant>>,
+}
+
+async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
+    let rtc = &mut task.rtc;
+    let mut buffer = vec![0; 2048];
+    let mut pending: Option<SdpPendingOffer> = None;
+    let mut audio_mid: Option<Mid> = None;
+    let mut frame_number: u64 = 0;
+    let mut next_audio = Instant::now();
+    loop {
+        let deadline = loop {
+            match rtc.poll_output()? {
+                Output::Timeout(deadline) => break deadline,
+                Output::Transmit(transmit) => {
+                    let _ = task
+                        .socket
+                        .send_to(&transmit.contents, transmit.destination)
+                        .await;
+                }
+                Output::Event(Event::MediaData(_)) => {
+                    task.received.fetch_add(1, Ordering::Relaxed);
+                    if task.first_media.borrow().is_none() {
+                        task.first_media.send_replace(Some(Instant::now()));
+                    }
+                }
+                Output::Event(_) => {}
+            }
+        };
+        let sending = audio_mid.is_some() && rtc.is_connected();
+        let wake = if sending {
+            deadline.min(next_audio)
+        } else {
+            deadline
+        };
+        tokio::select! {
+            incoming = task.socket.recv_from(&mut buffer) => {
+                let (length, source) = incoming?;
+                let Ok(contents) = buffer[..length].try_into() else { continue };
+                rtc.handle_input(Input::Receive(
+                    Instant::now(),
+                    Receive { proto: Protocol::Udp, source, destination: task.local, contents },
+                ))?;
+            }
+            command = task.inbox.recv() => {
+                let Some(command) = command else { return Ok(()) };
+                match command {
+                    PeerCommand::Offer(reply) => {
+                        let mut change = rtc.sdp_api();
+                        let mid = task.publish.then(|| {
+                            change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None)
+                        });
+                        change.add_channel("madang".into());
+                        let (offer, pending_offer) = change.apply().context("no offer to make")?;
+                        pending = Some(pending_offer);
+                        audio_mid = mid;
+                        let _ = reply.send((offer, mid));
+                    }
+                    PeerCommand::AcceptAnswer(answer) => {
+                        let pending_offer = pending.take().context("an answer with no offer out")?;
+                        rtc.sdp_api().accept_answer(pending_offer, answer)?;
+                    }
+                    PeerCommand::AcceptOffer(offer, reply) => {
+                        let answer = rtc.sdp_api().accept_offer(offer);
+                        if let Err(error) = &answer {
+                            eprintln!("madang-bench voice: cannot apply an offer: {error}");
+                        }
+                        let _ = reply.send(answer.ok());
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
+                let now = Instant::now();
+                rtc.handle_input(Input::Timeout(now))?;
+                if let Some(mid) = audio_mid
+                    && rtc.is_connected()
+                    && next_audio <= now
+                    && let Some(writer) = rtc.writer(mid)
+                {
+                    next_audio = now + AUDIO_INTERVAL;
+                    let pt = writer
+                        .payload_params()
+                        .find(|p| p.spec().codec == Codec::Opus)
+                        .map(|p| p.pt())
+                        .context("Opus was not negotiated")?;
+                    let time = MediaTime::from_millis(frame_number * 20).rebase(Frequency::FORTY_EIGHT_KHZ);
+                    let mut payload = frame_number.to_be_bytes().to_vec();
+                    payload.resize(AUDIO_PAYLOAD_BYTES, 0x42);
+                    writer.audio_level(-20, true).write(pt, now, time, payload)?;
+                    frame_number += 1;
+                }
+            }
+        }
+    }
+}
+
+// ---- side by side ----
+
+/// Runs each target once per repeat, in turn, so both see the same machine.
+pub async fn side_by_side(
+    programs: &Programs,
+    janus_bin: &str,
+    targets: &[VoiceTarget],
+    options: &VoiceOptions,
+    repeats: usize,
+) -> anyhow::Result<Vec<Vec<VoiceResult>>> {
+    let mut runs = Vec::new();
+    for repeat in 0..repeats {
+        let mut results = Vec::new();
+        for target in targets {
+            eprintln!("madang-bench voice: {target:?}, repeat {}/{repeats}", repeat + 1);
+            results.push(run(programs, janus_bin, *target, options).await?);
+        }
+        runs.push(results);
+    }
+    Ok(runs)
+}
+
+/// The Markdown table: medians over the repeats, and madang ÷ Janus taken within each
+/// repeat (for CPU and join time, Janus ÷ madang, so above 1 favours madang).
+pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
+    type Metric = (&'static str, fn(&VoiceResult) -> f64, bool);
+    let metrics: [Metric; 5] = [
+        ("forwarded packets/s", |r| r.forwarded_packets_per_second, true),
+        ("delivered fraction", |r| r.delivered_fraction, true),
+        ("server cores busy", |r| r.server.cores_busy, false),
+        ("server millicores per forwarded stream", |r| r.millicores_per_stream, false),
+        ("join → first frame p50 ms", |r| r.join_to_first_frame_ms.p50_ms, false),
+    ];
+    let of = |target: VoiceTarget, run: &[VoiceResult]| {
+        run.iter().find(|r| r.target == target).cloned()
+    };
+    let n = options.publishers;
+    let mut out = format!(
+        "Voice: {n} publishers × {} listeners, {} forwarded streams, {} s window, medians of {} repeats\n\n\
+         | metric | madang | Janus | madang ÷ Janus |\n|---|---:|---:|---:|\n",
+        options.listeners,
+        n * (n - 1 + options.listeners),
+        options.seconds,
+        runs.len()
+    );
+    for (name, value, higher_is_better) in metrics {
+        let column = |target| {
+            median(
+                &runs
+                    .iter()
+                    .filter_map(|run| of(target, run).map(|r| value(&r)))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let ratios: Vec<f64> = runs
+            .iter()
+            .filter_map(|run| {
+                let madang = value(&of(VoiceTarget::Madang, run)?);
+                let janus = value(&of(VoiceTarget::Janus, run)?);
+                Some(if higher_is_better { madang / janus } else { janus / madang })
+            })
+            .collect();
+        let cell = |v: f64| if v.is_nan() { "–".to_owned() } else { format!("{v:.3}") };
+        let ratio = median(&ratios);
+        let ratio = if ratio.is_nan() { "–".to_owned() } else { format!("{ratio:.2}×") };
+        out.push_str(&format!(
+            "| {name} | {} | {} | {ratio} |\n",
+            cell(column(VoiceTarget::Madang)),
+            cell(column(VoiceTarget::Janus)),
+        ));
+    }
+    out
+}
