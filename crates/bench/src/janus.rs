@@ -1,9 +1,15 @@
 //! The voice benchmark's peer: a throwaway Janus (Debian's `janus` package, 1.1.2 on
 //! bookworm) with a generated minimal configuration — only the videoroom plugin and the
-//! HTTP transport, on a free loopback port, ICE on `lo` only — driven through its HTTP API:
-//! one session, a handle per PeerConnection, and a long poll that routes events to handles.
+//! HTTP transport, on a free loopback port — driven through its HTTP API: one session, a
+//! handle per PeerConnection, and a long poll that routes events to handles.
+//!
+//! Janus (libnice) never gathers ICE candidates on the loopback interface, so its media runs
+//! on the host's own address (`ice_enforce_list` names only that address, and the clients
+//! bind to it). Linux routes traffic to a local address through the loopback device all the
+//! same: no network card is involved.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +39,8 @@ type Routes = Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<Value>>>>;
 
 pub struct Janus {
     child: Child,
+    /// The host address Janus's ICE uses; clients bind to it too.
+    media_ip: IpAddr,
     http: reqwest::Client,
     /// `http://127.0.0.1:port/janus/<session>`.
     session_url: String,
@@ -52,9 +60,12 @@ pub fn jsep(sdp: &impl serde::Serialize) -> anyhow::Result<Value> {
 
 impl Janus {
     pub async fn start(janus_bin: &str) -> anyhow::Result<Janus> {
-        let config_dir = tempfile::Builder::new().prefix("madang-bench-janus-").tempdir()?;
+        let config_dir = tempfile::Builder::new()
+            .prefix("madang-bench-janus-")
+            .tempdir()?;
         let port = free_port()?;
-        write_config(config_dir.path(), port)?;
+        let media_ip = host_address()?;
+        write_config(config_dir.path(), port, media_ip)?;
         let child = Command::new(janus_bin)
             .arg("--configs-folder")
             .arg(config_dir.path())
@@ -88,12 +99,17 @@ impl Janus {
         ));
         Ok(Janus {
             child,
+            media_ip,
             http,
             session_url,
             routes,
             poller,
             _config_dir: config_dir,
         })
+    }
+
+    pub fn media_ip(&self) -> IpAddr {
+        self.media_ip
     }
 
     pub fn pid(&self) -> u32 {
@@ -157,6 +173,24 @@ impl Janus {
     }
 }
 
+impl Handle {
+    /// Waits until Janus says the handle's PeerConnection is up (ICE and DTLS done):
+    /// Janus lets subscribers see a publisher only from then on.
+    pub async fn webrtc_up(&mut self) -> anyhow::Result<()> {
+        loop {
+            let event = tokio::time::timeout(EVENT_LIMIT, self.inbox.recv())
+                .await
+                .context("Janus's PeerConnection did not come up within 15 s")?
+                .context("Janus's event stream ended")?;
+            match event["janus"].as_str() {
+                Some("webrtcup") => return Ok(()),
+                Some("hangup") => anyhow::bail!("Janus hung up: {event}"),
+                _ => {}
+            }
+        }
+    }
+}
+
 /// A videoroom handle (one PeerConnection) and the events Janus sent it.
 pub struct Handle {
     id: u64,
@@ -185,13 +219,17 @@ async fn poll_events(http: reqwest::Client, session_url: String, routes: Routes)
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
-        let Ok(body) = response.json::<Value>().await else { continue };
+        let Ok(body) = response.json::<Value>().await else {
+            continue;
+        };
         let events = match body {
             Value::Array(events) => events,
             event => vec![event],
         };
         for event in events {
-            let Some(sender) = event["sender"].as_u64() else { continue };
+            let Some(sender) = event["sender"].as_u64() else {
+                continue;
+            };
             if let Some(route) = routes.lock().unwrap().get(&sender) {
                 let _ = route.send(event);
             }
@@ -199,9 +237,19 @@ async fn poll_events(http: reqwest::Client, session_url: String, routes: Routes)
     }
 }
 
+/// The address of the interface the default route leaves through (connecting a UDP socket
+/// only picks the route; nothing is sent).
+fn host_address() -> anyhow::Result<IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0")?;
+    probe
+        .connect("203.0.113.1:9")
+        .context("Janus needs a non-loopback IPv4 address (a default route) for its ICE")?;
+    Ok(probe.local_addr()?.ip())
+}
+
 /// janus.jcfg, the HTTP transport's and the videoroom's configuration: everything else is
 /// disabled so Janus loads only what the benchmark uses.
-fn write_config(dir: &Path, port: u16) -> anyhow::Result<()> {
+fn write_config(dir: &Path, port: u16, media_ip: IpAddr) -> anyhow::Result<()> {
     let disabled = |folder: &str, keep: &str| -> anyhow::Result<String> {
         let mut names: Vec<String> = std::fs::read_dir(format!("{LIBRARIES}/{folder}"))
             .with_context(|| format!("{LIBRARIES}/{folder}: is Janus installed?"))?
@@ -225,13 +273,13 @@ fn write_config(dir: &Path, port: u16) -> anyhow::Result<()> {
 	transports_folder = "{LIBRARIES}/transports"
 	events_folder = "{LIBRARIES}/events"
 	loggers_folder = "{LIBRARIES}/loggers"
-	debug_level = 3
+	debug_level = 2
 }}
 media: {{
 	rtp_port_range = "20000-40000"
 }}
 nat: {{
-	ice_enforce_list = "lo"
+	ice_enforce_list = "{media_ip}"
 	ignore_mdns = true
 }}
 plugins: {{

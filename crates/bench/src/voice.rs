@@ -10,7 +10,7 @@
 //! a fixed window after a warm-up, the server's CPU over that window (from /proc), and for
 //! each listener the time from its join request to its first media packet.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -37,13 +37,13 @@ use crate::stats::median;
 /// One Opus frame every 20 ms, as browsers send.
 const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 const AUDIO_PAYLOAD_BYTES: usize = 80;
+/// madang's voice socket and its clients' sockets.
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How long a join may take to bring its first media packet before the run fails.
 const FIRST_MEDIA_LIMIT: Duration = Duration::from_secs(15);
 
 /// Which SFU a voice run drives.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VoiceTarget {
     Madang,
@@ -190,18 +190,30 @@ async fn run_madang(
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     for user in 0..options.publishers {
-        let peer = Peer::start(true, received.clone()).await?;
-        let (joined, _) =
-            madang_join(gateway, &stage.tokens[user], &channel_id, peer, &stopped, &mut tasks)
-                .await?;
+        let peer = Peer::start(LOOPBACK, true, received.clone()).await?;
+        let (joined, _) = madang_join(
+            gateway,
+            &stage.tokens[user],
+            &channel_id,
+            peer,
+            &stopped,
+            &mut tasks,
+        )
+        .await?;
         joined.await?;
     }
     let mut join_times = Vec::new();
     for user in options.publishers..options.publishers + options.listeners {
-        let peer = Peer::start(false, received.clone()).await?;
-        let (joined, first_media) =
-            madang_join(gateway, &stage.tokens[user], &channel_id, peer, &stopped, &mut tasks)
-                .await?;
+        let peer = Peer::start(LOOPBACK, false, received.clone()).await?;
+        let (joined, first_media) = madang_join(
+            gateway,
+            &stage.tokens[user],
+            &channel_id,
+            peer,
+            &stopped,
+            &mut tasks,
+        )
+        .await?;
         let sent = joined.await?;
         join_times.push(wait_first_media(first_media, sent).await?);
     }
@@ -214,7 +226,11 @@ async fn run_madang(
     Ok(result)
 }
 
-async fn create_voice_channel(base_url: &str, token: &str, guild_id: i64) -> anyhow::Result<String> {
+async fn create_voice_channel(
+    base_url: &str,
+    token: &str,
+    guild_id: i64,
+) -> anyhow::Result<String> {
     let response = reqwest::Client::new()
         .post(format!("{base_url}/api/guilds/{guild_id}/channels"))
         .bearer_auth(token)
@@ -254,7 +270,9 @@ async fn madang_join(
             .context("hello without heartbeat_interval_ms")?,
     );
     let identify = json!({"op": "identify", "d": {"token": token, "status": "invisible"}});
-    socket.send(Message::Text(identify.to_string().into())).await?;
+    socket
+        .send(Message::Text(identify.to_string().into()))
+        .await?;
     while !next_text(&mut socket).await?.contains("\"t\":\"READY\"") {}
 
     let (offer, audio_mid) = peer.offer().await?;
@@ -269,11 +287,16 @@ async fn madang_join(
     let mut stop = stop.clone();
     tasks.push(tokio::spawn(async move {
         let sent = Instant::now();
-        if socket.send(Message::Text(join.to_string().into())).await.is_err() {
+        if socket
+            .send(Message::Text(join.to_string().into()))
+            .await
+            .is_err()
+        {
             return;
         }
         let _ = joined.send(sent);
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        let mut heartbeat =
+            tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         loop {
             let text = tokio::select! {
                 _ = stop.changed() => break,
@@ -288,20 +311,30 @@ async fn madang_join(
                     Some(Err(_)) | None => break,
                 },
             };
-            let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+            let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
             match frame["op"].as_str() {
-                Some("voice_answer") => match serde_json::from_value(frame["d"]["answer"].clone()) {
-                    Ok(answer) => peer.accept_answer(answer),
-                    Err(error) => eprintln!("madang-bench voice: unusable answer: {error}"),
-                },
+                Some("voice_answer") => {
+                    match serde_json::from_value(frame["d"]["answer"].clone()) {
+                        Ok(answer) => peer.accept_answer(answer),
+                        Err(error) => eprintln!("madang-bench voice: unusable answer: {error}"),
+                    }
+                }
                 Some("voice_offer") => {
                     let Ok(offer) = serde_json::from_value(frame["d"]["offer"].clone()) else {
                         eprintln!("madang-bench voice: unusable offer: {frame}");
                         break;
                     };
-                    let Ok(answer) = peer.answer(offer).await else { break };
+                    let Ok(answer) = peer.answer(offer).await else {
+                        break;
+                    };
                     let reply = json!({"op": "voice_answer", "d": {"answer": answer}});
-                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    if socket
+                        .send(Message::Text(reply.to_string().into()))
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -317,9 +350,8 @@ async fn madang_join(
     Ok((joined_at, first_media))
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn next_text(socket: &mut Socket) -> anyhow::Result<String> {
     loop {
@@ -356,7 +388,7 @@ async fn run_janus(
     let mut feeds = Vec::new();
     let mut peers = Vec::new();
     for index in 0..options.publishers {
-        let peer = Peer::start(true, received.clone()).await?;
+        let peer = Peer::start(janus.media_ip(), true, received.clone()).await?;
         let mut handle = janus.attach().await?;
         let (offer, _) = peer.offer().await?;
         let event = janus
@@ -372,6 +404,7 @@ async fn run_janus(
             .with_context(|| format!("a publisher join without an id: {:?}", event.data))?;
         let answer = event.jsep.context("a publisher join without an answer")?;
         peer.accept_answer(serde_json::from_value(answer)?);
+        handle.webrtc_up().await?;
         feeds.push(feed);
         peers.push(peer);
     }
@@ -384,19 +417,26 @@ async fn run_janus(
             .map(|(_, feed)| *feed)
             .collect();
         if !others.is_empty() {
-            let peer = Peer::start(false, received.clone()).await?;
+            let peer = Peer::start(janus.media_ip(), false, received.clone()).await?;
             janus_subscribe(janus, &peer, &others).await?;
             peers.push(peer);
         }
     }
     let mut join_times = Vec::new();
     for _ in 0..options.listeners {
-        let peer = Peer::start(false, received.clone()).await?;
+        let peer = Peer::start(janus.media_ip(), false, received.clone()).await?;
         let sent = janus_subscribe(janus, &peer, &feeds).await?;
         join_times.push(wait_first_media(peer.first_media.clone(), sent).await?);
         peers.push(peer);
     }
-    let result = measure(VoiceTarget::Janus, options, janus.pid(), received, join_times).await;
+    let result = measure(
+        VoiceTarget::Janus,
+        options,
+        janus.pid(),
+        received,
+        join_times,
+    )
+    .await;
     drop(peers);
     Ok(result)
 }
@@ -419,7 +459,11 @@ async fn janus_subscribe(janus: &Janus, peer: &Peer, feeds: &[u64]) -> anyhow::R
         .with_context(|| format!("a subscription without an offer: {:?}", attached.data))?;
     let answer = peer.answer(serde_json::from_value(offer)?).await?;
     janus
-        .message(&mut handle, json!({"request": "start"}), Some(janus::jsep(&answer)?))
+        .message(
+            &mut handle,
+            json!({"request": "start"}),
+            Some(janus::jsep(&answer)?),
+        )
         .await?;
     Ok(sent)
 }
@@ -441,8 +485,8 @@ struct Peer {
 }
 
 impl Peer {
-    async fn start(publish: bool, received: Arc<AtomicU64>) -> anyhow::Result<Peer> {
-        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    async fn start(ip: IpAddr, publish: bool, received: Arc<AtomicU64>) -> anyhow::Result<Peer> {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let local = socket.local_addr()?;
         let mut rtc = Rtc::builder().build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp")?);
@@ -486,7 +530,9 @@ impl Peer {
         self.commands
             .send(PeerCommand::AcceptOffer(offer, reply))
             .map_err(|_| anyhow::anyhow!("the client stopped"))?;
-        answer.await?.context("the client could not apply the server's offer")
+        answer
+            .await?
+            .context("the client could not apply the server's offer")
     }
 }
 
@@ -576,7 +622,12 @@ async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
                     && next_audio <= now
                     && let Some(writer) = rtc.writer(mid)
                 {
-                    next_audio = now + AUDIO_INTERVAL;
+                    // On a fixed 20 ms schedule (timer lateness does not lower the rate),
+                    // restarted after a stall rather than sending a burst.
+                    next_audio += AUDIO_INTERVAL;
+                    if next_audio + 5 * AUDIO_INTERVAL < now {
+                        next_audio = now + AUDIO_INTERVAL;
+                    }
                     let pt = writer
                         .payload_params()
                         .find(|p| p.spec().codec == Codec::Opus)
@@ -607,7 +658,10 @@ pub async fn side_by_side(
     for repeat in 0..repeats {
         let mut results = Vec::new();
         for target in targets {
-            eprintln!("madang-bench voice: {target:?}, repeat {}/{repeats}", repeat + 1);
+            eprintln!(
+                "madang-bench voice: {target:?}, repeat {}/{repeats}",
+                repeat + 1
+            );
             results.push(run(programs, janus_bin, *target, options).await?);
         }
         runs.push(results);
@@ -620,15 +674,26 @@ pub async fn side_by_side(
 pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
     type Metric = (&'static str, fn(&VoiceResult) -> f64, bool);
     let metrics: [Metric; 5] = [
-        ("forwarded packets/s", |r| r.forwarded_packets_per_second, true),
+        (
+            "forwarded packets/s",
+            |r| r.forwarded_packets_per_second,
+            true,
+        ),
         ("delivered fraction", |r| r.delivered_fraction, true),
         ("server cores busy", |r| r.server.cores_busy, false),
-        ("server millicores per forwarded stream", |r| r.millicores_per_stream, false),
-        ("join → first frame p50 ms", |r| r.join_to_first_frame_ms.p50_ms, false),
+        (
+            "server millicores per forwarded stream",
+            |r| r.millicores_per_stream,
+            false,
+        ),
+        (
+            "join → first frame p50 ms",
+            |r| r.join_to_first_frame_ms.p50_ms,
+            false,
+        ),
     ];
-    let of = |target: VoiceTarget, run: &[VoiceResult]| {
-        run.iter().find(|r| r.target == target).cloned()
-    };
+    let of =
+        |target: VoiceTarget, run: &[VoiceResult]| run.iter().find(|r| r.target == target).cloned();
     let n = options.publishers;
     let mut out = format!(
         "Voice: {n} publishers × {} listeners, {} forwarded streams, {} s window, medians of {} repeats\n\n\
@@ -652,12 +717,26 @@ pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
             .filter_map(|run| {
                 let madang = value(&of(VoiceTarget::Madang, run)?);
                 let janus = value(&of(VoiceTarget::Janus, run)?);
-                Some(if higher_is_better { madang / janus } else { janus / madang })
+                Some(if higher_is_better {
+                    madang / janus
+                } else {
+                    janus / madang
+                })
             })
             .collect();
-        let cell = |v: f64| if v.is_nan() { "–".to_owned() } else { format!("{v:.3}") };
+        let cell = |v: f64| {
+            if v.is_nan() {
+                "–".to_owned()
+            } else {
+                format!("{v:.3}")
+            }
+        };
         let ratio = median(&ratios);
-        let ratio = if ratio.is_nan() { "–".to_owned() } else { format!("{ratio:.2}×") };
+        let ratio = if ratio.is_nan() {
+            "–".to_owned()
+        } else {
+            format!("{ratio:.2}×")
+        };
         out.push_str(&format!(
             "| {name} | {} | {} | {ratio} |\n",
             cell(column(VoiceTarget::Madang)),
