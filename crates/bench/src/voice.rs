@@ -148,7 +148,7 @@ async fn measure(
     pid: u32,
     received: &AtomicU64,
     join_times: Vec<f64>,
-) -> VoiceResult {
+) -> anyhow::Result<VoiceResult> {
     // A fixed measurement window, not a wait for a condition: the rate is packets per second.
     tokio::time::sleep(Duration::from_secs_f64(options.warmup_seconds)).await;
     let usage = Usage::start(&[pid]);
@@ -156,13 +156,14 @@ async fn measure(
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(options.seconds)).await;
     let packets = received.load(Ordering::Relaxed) - before;
+    anyhow::ensure!(packets > 0, "no media was forwarded in the window");
     let elapsed = started.elapsed().as_secs_f64();
     let server = usage.finish();
     let n = options.publishers;
     let forwarded_streams = n * (n - 1 + options.listeners);
     let offered = forwarded_streams as f64 / AUDIO_INTERVAL.as_secs_f64();
     let rate = packets as f64 / elapsed;
-    VoiceResult {
+    Ok(VoiceResult {
         target,
         options: options.clone(),
         forwarded_streams,
@@ -172,7 +173,7 @@ async fn measure(
         server,
         millicores_per_stream: server.cores_busy * 1000.0 / forwarded_streams.max(1) as f64,
         join_to_first_frame_ms: JoinTimes::of(join_times),
-    }
+    })
 }
 
 // ---- madang: gateway signalling ----
@@ -223,7 +224,7 @@ async fn run_madang(
     for task in tasks {
         let _ = task.await;
     }
-    Ok(result)
+    result
 }
 
 async fn create_voice_channel(
@@ -438,7 +439,7 @@ async fn run_janus(
     )
     .await;
     drop(peers);
-    Ok(result)
+    result
 }
 
 /// Subscribes `peer` to `feeds` (join, answer Janus's offer, start); returns when the join
