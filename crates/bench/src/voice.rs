@@ -4,11 +4,12 @@
 //!
 //! Every participant receives every publisher but itself, as in a madang voice channel: in
 //! Janus each publisher therefore also has a subscriber handle for the other publishers. So
-//! both servers forward N × (N − 1 + M) streams. Publishers send synthetic Opus: an 80-byte
-//! payload every 20 ms with an RFC 6464 audio level, through str0m's frame API (the SFU only
-//! forwards, so the payload need not decode). Measured: packets received by all clients over
-//! a fixed window after a warm-up, the server's CPU over that window (from /proc), and for
-//! each listener the time from its join request to its first media packet.
+//! both servers forward N × (N − 1 + M) streams. Publishers send synthetic Opus, an 80-byte
+//! payload every 20 ms with an RFC 6464 audio level, and with `--video-kbps` a VP8-shaped
+//! camera track, through str0m's frame API (an SFU only forwards, so payloads need not
+//! decode). Measured: media frames received by all clients over a fixed window after a
+//! warm-up, the server's CPU over that window (from /proc), and for each listener the time
+//! from its join request to its first media packet.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -37,6 +38,9 @@ use crate::stats::median;
 /// One Opus frame every 20 ms, as browsers send.
 const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 const AUDIO_PAYLOAD_BYTES: usize = 80;
+/// 30 video frames per second.
+const VIDEO_INTERVAL: Duration = Duration::from_millis(33);
+const VIDEO_KEYFRAME_EVERY: u64 = 60;
 /// madang's voice socket and its clients' sockets.
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How long a join may take to bring its first media packet before the run fails.
@@ -58,6 +62,10 @@ pub struct VoiceOptions {
     /// Participants that only listen.
     #[arg(long, default_value_t = 16)]
     pub listeners: usize,
+    /// Each publisher also sends a VP8-shaped camera track at this bitrate (30 frames/s of
+    /// synthetic payload, a keyframe every 2 s); 0: audio only.
+    #[arg(long, default_value_t = 0)]
+    pub video_kbps: u32,
     /// Seconds of media before the measurement window.
     #[arg(long, default_value_t = 2.0)]
     pub warmup_seconds: f64,
@@ -72,10 +80,12 @@ pub struct VoiceResult {
     pub options: VoiceOptions,
     /// Publisher → receiver streams the server forwards: N × (N − 1 + M).
     pub forwarded_streams: usize,
-    /// 50 packets/s per forwarded stream.
-    pub offered_packets_per_second: f64,
-    /// Packets received by all clients in the window, per second.
-    pub forwarded_packets_per_second: f64,
+    /// Frames per second the publishers send, times the streams: 50 audio frames/s per
+    /// stream, plus 30 video frames/s with `--video-kbps`.
+    pub offered_frames_per_second: f64,
+    /// Media frames received by all clients in the window, per second. An audio frame is one
+    /// RTP packet; a video frame is as many as its size needs (str0m reassembles them).
+    pub forwarded_frames_per_second: f64,
     pub delivered_fraction: f64,
     pub server: UsageReport,
     /// Server CPU per forwarded stream, in thousandths of a core.
@@ -141,7 +151,7 @@ pub async fn run(
     }
 }
 
-/// Waits out the warm-up, then measures packets and server CPU over the window.
+/// Waits out the warm-up, then measures media frames and server CPU over the window.
 async fn measure(
     target: VoiceTarget,
     options: &VoiceOptions,
@@ -149,26 +159,30 @@ async fn measure(
     received: &AtomicU64,
     join_times: Vec<f64>,
 ) -> anyhow::Result<VoiceResult> {
-    // A fixed measurement window, not a wait for a condition: the rate is packets per second.
+    // A fixed measurement window, not a wait for a condition: the rate is frames per second.
     tokio::time::sleep(Duration::from_secs_f64(options.warmup_seconds)).await;
     let usage = Usage::start(&[pid]);
     let before = received.load(Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(options.seconds)).await;
-    let packets = received.load(Ordering::Relaxed) - before;
-    anyhow::ensure!(packets > 0, "no media was forwarded in the window");
+    let frames = received.load(Ordering::Relaxed) - before;
+    anyhow::ensure!(frames > 0, "no media was forwarded in the window");
     let elapsed = started.elapsed().as_secs_f64();
     let server = usage.finish();
     let n = options.publishers;
     let forwarded_streams = n * (n - 1 + options.listeners);
-    let offered = forwarded_streams as f64 / AUDIO_INTERVAL.as_secs_f64();
-    let rate = packets as f64 / elapsed;
+    let mut frames_per_stream = 1.0 / AUDIO_INTERVAL.as_secs_f64();
+    if options.video_kbps > 0 {
+        frames_per_stream += 1.0 / VIDEO_INTERVAL.as_secs_f64();
+    }
+    let offered = forwarded_streams as f64 * frames_per_stream;
+    let rate = frames as f64 / elapsed;
     Ok(VoiceResult {
         target,
         options: options.clone(),
         forwarded_streams,
-        offered_packets_per_second: offered,
-        forwarded_packets_per_second: rate,
+        offered_frames_per_second: offered,
+        forwarded_frames_per_second: rate,
         delivered_fraction: if offered > 0.0 { rate / offered } else { 0.0 },
         server,
         millicores_per_stream: server.cores_busy * 1000.0 / forwarded_streams.max(1) as f64,
@@ -191,7 +205,7 @@ async fn run_madang(
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     for user in 0..options.publishers {
-        let peer = Peer::start(LOOPBACK, true, received.clone()).await?;
+        let peer = Peer::start(LOOPBACK, Role::publisher(options), received.clone()).await?;
         let (joined, _) = madang_join(
             gateway,
             &stage.tokens[user],
@@ -205,7 +219,7 @@ async fn run_madang(
     }
     let mut join_times = Vec::new();
     for user in options.publishers..options.publishers + options.listeners {
-        let peer = Peer::start(LOOPBACK, false, received.clone()).await?;
+        let peer = Peer::start(LOOPBACK, Role::Listener, received.clone()).await?;
         let (joined, first_media) = madang_join(
             gateway,
             &stage.tokens[user],
@@ -276,10 +290,10 @@ async fn madang_join(
         .await?;
     while !next_text(&mut socket).await?.contains("\"t\":\"READY\"") {}
 
-    let (offer, audio_mid) = peer.offer().await?;
-    let tracks: Vec<Value> = audio_mid
+    let (offer, sending) = peer.offer().await?;
+    let tracks: Vec<Value> = sending
         .iter()
-        .map(|mid| json!({"mid": mid.to_string(), "kind": "audio"}))
+        .map(|(mid, label)| json!({"mid": mid.to_string(), "kind": label}))
         .collect();
     let join = json!({"op": "voice_join", "d": {"channel_id": channel_id, "offer": offer,
         "tracks": tracks, "self_mute": false, "self_deaf": false}});
@@ -389,7 +403,8 @@ async fn run_janus(
     let mut feeds = Vec::new();
     let mut peers = Vec::new();
     for index in 0..options.publishers {
-        let peer = Peer::start(janus.media_ip(), true, received.clone()).await?;
+        let peer =
+            Peer::start(janus.media_ip(), Role::publisher(options), received.clone()).await?;
         let mut handle = janus.attach().await?;
         let (offer, _) = peer.offer().await?;
         let event = janus
@@ -418,14 +433,14 @@ async fn run_janus(
             .map(|(_, feed)| *feed)
             .collect();
         if !others.is_empty() {
-            let peer = Peer::start(janus.media_ip(), false, received.clone()).await?;
+            let peer = Peer::start(janus.media_ip(), Role::Listener, received.clone()).await?;
             janus_subscribe(janus, &peer, &others).await?;
             peers.push(peer);
         }
     }
     let mut join_times = Vec::new();
     for _ in 0..options.listeners {
-        let peer = Peer::start(janus.media_ip(), false, received.clone()).await?;
+        let peer = Peer::start(janus.media_ip(), Role::Listener, received.clone()).await?;
         let sent = janus_subscribe(janus, &peer, &feeds).await?;
         join_times.push(wait_first_media(peer.first_media.clone(), sent).await?);
         peers.push(peer);
@@ -474,7 +489,7 @@ async fn janus_subscribe(janus: &Janus, peer: &Peer, feeds: &[u64]) -> anyhow::R
 enum PeerCommand {
     /// The first offer: a sendonly audio m-line for a publisher, and a data channel (a
     /// listen-only madang client needs an m-line; Janus ignores it).
-    Offer(oneshot::Sender<(SdpOffer, Option<Mid>)>),
+    Offer(oneshot::Sender<(SdpOffer, Vec<(Mid, &'static str)>)>),
     AcceptAnswer(SdpAnswer),
     AcceptOffer(SdpOffer, oneshot::Sender<Option<SdpAnswer>>),
 }
@@ -486,7 +501,7 @@ struct Peer {
 }
 
 impl Peer {
-    async fn start(ip: IpAddr, publish: bool, received: Arc<AtomicU64>) -> anyhow::Result<Peer> {
+    async fn start(ip: IpAddr, role: Role, received: Arc<AtomicU64>) -> anyhow::Result<Peer> {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let local = socket.local_addr()?;
         let mut rtc = Rtc::builder().build(Instant::now());
@@ -499,7 +514,7 @@ impl Peer {
                 socket,
                 local,
                 inbox,
-                publish,
+                role,
                 received,
                 first_media,
             })
@@ -514,7 +529,8 @@ impl Peer {
         })
     }
 
-    async fn offer(&self) -> anyhow::Result<(SdpOffer, Option<Mid>)> {
+    /// The first offer and its sending m-lines with madang's labels (`audio`, `camera`).
+    async fn offer(&self) -> anyhow::Result<(SdpOffer, Vec<(Mid, &'static str)>)> {
         let (reply, offer) = oneshot::channel();
         self.commands
             .send(PeerCommand::Offer(reply))
@@ -537,12 +553,116 @@ impl Peer {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Listener,
+    Publisher { video_kbps: u32 },
+}
+
+impl Role {
+    fn publisher(options: &VoiceOptions) -> Role {
+        Role::Publisher {
+            video_kbps: options.video_kbps,
+        }
+    }
+}
+
+/// One track a publisher writes: synthetic frames of a fixed size on a fixed schedule.
+struct Source {
+    mid: Mid,
+    codec: Codec,
+    interval: Duration,
+    clock: Frequency,
+    bytes: usize,
+    next: Instant,
+    number: u64,
+    /// A keyframe was asked for (PLI or FIR): the next frame is one, as a browser would do.
+    keyframe_wanted: bool,
+}
+
+impl Source {
+    fn audio(mid: Mid) -> Source {
+        Source {
+            mid,
+            codec: Codec::Opus,
+            interval: AUDIO_INTERVAL,
+            clock: Frequency::FORTY_EIGHT_KHZ,
+            bytes: AUDIO_PAYLOAD_BYTES,
+            next: Instant::now(),
+            number: 0,
+            keyframe_wanted: false,
+        }
+    }
+
+    fn video(mid: Mid, kbps: u32) -> Source {
+        Source {
+            mid,
+            codec: Codec::Vp8,
+            interval: VIDEO_INTERVAL,
+            clock: Frequency::NINETY_KHZ,
+            bytes: (kbps as f64 * 1000.0 / 8.0 * VIDEO_INTERVAL.as_secs_f64()) as usize,
+            next: Instant::now(),
+            number: 0,
+            keyframe_wanted: false,
+        }
+    }
+
+    /// The next frame's payload. Audio: the frame number, padded. Video: a VP8 frame header
+    /// (RFC 6386 §9.1: a keyframe, 640×480, every 60th frame and when asked for; otherwise
+    /// an interframe), padded:
+    /// an SFU reads the keyframe bit and never decodes.
+    fn payload(&self) -> Vec<u8> {
+        let mut payload = match self.codec {
+            Codec::Vp8 if self.keyframe_wanted || self.number % VIDEO_KEYFRAME_EVERY == 0 => {
+                vec![0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]
+            }
+            Codec::Vp8 => vec![0x11, 0x00, 0x00],
+            _ => self.number.to_be_bytes().to_vec(),
+        };
+        payload.resize(self.bytes.max(payload.len()), 0x42);
+        payload
+    }
+
+    /// Writes the next frame if it is due; keeps a fixed schedule (timer lateness does not
+    /// lower the rate), restarted after a stall rather than sent as a burst.
+    fn write_if_due(&mut self, rtc: &mut Rtc, now: Instant) -> anyhow::Result<()> {
+        if self.next > now {
+            return Ok(());
+        }
+        let Some(writer) = rtc.writer(self.mid) else {
+            return Ok(());
+        };
+        self.next += self.interval;
+        if self.next + 5 * self.interval < now {
+            self.next = now + self.interval;
+        }
+        let codec = self.codec;
+        let pt = writer
+            .payload_params()
+            .find(|p| p.spec().codec == codec)
+            .map(|p| p.pt())
+            .with_context(|| format!("{codec:?} was not negotiated"))?;
+        let time = MediaTime::from_millis(self.interval.as_millis() as u64 * self.number)
+            .rebase(self.clock);
+        let payload = self.payload();
+        let writer = if codec == Codec::Opus {
+            writer.audio_level(-20, true)
+        } else {
+            writer
+        };
+        writer.write(pt, now, time, payload)?;
+        self.number += 1;
+        self.keyframe_wanted = false;
+        Ok(())
+    }
+}
+
 struct PeerTask {
     rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
     inbox: mpsc::UnboundedReceiver<PeerCommand>,
-    publish: bool,
+    role: Role,
     received: Arc<AtomicU64>,
     first_media: watch::Sender<Option<Instant>>,
 }
@@ -551,9 +671,7 @@ async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
     let rtc = &mut task.rtc;
     let mut buffer = vec![0; 2048];
     let mut pending: Option<SdpPendingOffer> = None;
-    let mut audio_mid: Option<Mid> = None;
-    let mut frame_number: u64 = 0;
-    let mut next_audio = Instant::now();
+    let mut sources: Vec<Source> = Vec::new();
     loop {
         let deadline = loop {
             match rtc.poll_output()? {
@@ -570,12 +688,16 @@ async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
                         task.first_media.send_replace(Some(Instant::now()));
                     }
                 }
+                Output::Event(Event::KeyframeRequest(request)) => {
+                    for source in sources.iter_mut().filter(|s| s.mid == request.mid) {
+                        source.keyframe_wanted = true;
+                    }
+                }
                 Output::Event(_) => {}
             }
         };
-        let sending = audio_mid.is_some() && rtc.is_connected();
-        let wake = if sending {
-            deadline.min(next_audio)
+        let wake = if rtc.is_connected() {
+            sources.iter().map(|s| s.next).fold(deadline, Instant::min)
         } else {
             deadline
         };
@@ -593,14 +715,21 @@ async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
                 match command {
                     PeerCommand::Offer(reply) => {
                         let mut change = rtc.sdp_api();
-                        let mid = task.publish.then(|| {
-                            change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None)
-                        });
+                        let mut labels = Vec::new();
+                        if let Role::Publisher { video_kbps } = task.role {
+                            let audio = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+                            sources.push(Source::audio(audio));
+                            labels.push((audio, "audio"));
+                            if video_kbps > 0 {
+                                let video = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+                                sources.push(Source::video(video, video_kbps));
+                                labels.push((video, "camera"));
+                            }
+                        }
                         change.add_channel("madang".into());
                         let (offer, pending_offer) = change.apply().context("no offer to make")?;
                         pending = Some(pending_offer);
-                        audio_mid = mid;
-                        let _ = reply.send((offer, mid));
+                        let _ = reply.send((offer, labels));
                     }
                     PeerCommand::AcceptAnswer(answer) => {
                         let pending_offer = pending.take().context("an answer with no offer out")?;
@@ -618,27 +747,10 @@ async fn run_peer(mut task: PeerTask) -> anyhow::Result<()> {
             _ = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => {
                 let now = Instant::now();
                 rtc.handle_input(Input::Timeout(now))?;
-                if let Some(mid) = audio_mid
-                    && rtc.is_connected()
-                    && next_audio <= now
-                    && let Some(writer) = rtc.writer(mid)
-                {
-                    // On a fixed 20 ms schedule (timer lateness does not lower the rate),
-                    // restarted after a stall rather than sending a burst.
-                    next_audio += AUDIO_INTERVAL;
-                    if next_audio + 5 * AUDIO_INTERVAL < now {
-                        next_audio = now + AUDIO_INTERVAL;
+                if rtc.is_connected() {
+                    for source in &mut sources {
+                        source.write_if_due(rtc, now)?;
                     }
-                    let pt = writer
-                        .payload_params()
-                        .find(|p| p.spec().codec == Codec::Opus)
-                        .map(|p| p.pt())
-                        .context("Opus was not negotiated")?;
-                    let time = MediaTime::from_millis(frame_number * 20).rebase(Frequency::FORTY_EIGHT_KHZ);
-                    let mut payload = frame_number.to_be_bytes().to_vec();
-                    payload.resize(AUDIO_PAYLOAD_BYTES, 0x42);
-                    writer.audio_level(-20, true).write(pt, now, time, payload)?;
-                    frame_number += 1;
                 }
             }
         }
@@ -676,8 +788,8 @@ pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
     type Metric = (&'static str, fn(&VoiceResult) -> f64, bool);
     let metrics: [Metric; 5] = [
         (
-            "forwarded packets/s",
-            |r| r.forwarded_packets_per_second,
+            "forwarded media frames/s (audio: 1 packet each)",
+            |r| r.forwarded_frames_per_second,
             true,
         ),
         ("delivered fraction", |r| r.delivered_fraction, true),
@@ -697,9 +809,14 @@ pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
         |target: VoiceTarget, run: &[VoiceResult]| run.iter().find(|r| r.target == target).cloned();
     let n = options.publishers;
     let mut out = format!(
-        "Voice: {n} publishers × {} listeners, {} forwarded streams, {} s window, medians of {} repeats\n\n\
+        "Voice: {n} publishers × {} listeners, {}, {} forwarded streams, {} s window, medians of {} repeats\n\n\
          | metric | madang | Janus | madang ÷ Janus |\n|---|---:|---:|---:|\n",
         options.listeners,
+        if options.video_kbps > 0 {
+            format!("Opus + VP8 at {} kbit/s", options.video_kbps)
+        } else {
+            "Opus only".to_owned()
+        },
         n * (n - 1 + options.listeners),
         options.seconds,
         runs.len()
