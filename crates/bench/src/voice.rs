@@ -613,7 +613,9 @@ impl Source {
     /// an SFU reads the keyframe bit and never decodes.
     fn payload(&self) -> Vec<u8> {
         let mut payload = match self.codec {
-            Codec::Vp8 if self.keyframe_wanted || self.number % VIDEO_KEYFRAME_EVERY == 0 => {
+            Codec::Vp8
+                if self.keyframe_wanted || self.number.is_multiple_of(VIDEO_KEYFRAME_EVERY) =>
+            {
                 vec![0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01]
             }
             Codec::Vp8 => vec![0x11, 0x00, 0x00],
