@@ -25,7 +25,7 @@ bench-smoke:
 	scripts/bench-smoke
 
 ## Voice: N publishers × M listeners through madang's SFU and Janus's videoroom, side by side
-## (Janus: `apt-get install janus`). Writes bench/results/voice.md and voice.json.
+## (Janus: `apt-get install janus`). Writes bench/results/voice-<N>x<M>[-video<kbps>].md and .json.
 VOICE_FLAGS ?= --publishers 4 --listeners 16 --seconds 10
 bench-voice:
 	$(CARGO) build --release -p madang -p madang-bench

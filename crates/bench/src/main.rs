@@ -150,8 +150,8 @@ enum Command {
     },
     /// N publishers and M listeners in one voice call through madang's SFU and/or Janus's
     /// videoroom: forwarded packets per second, server CPU per forwarded stream, and
-    /// join-to-first-frame time. Prints the table (and writes voice.md and voice.json to
-    /// `--out` when given).
+    /// join-to-first-frame time. Prints the table, and with `--out` writes it and every
+    /// measurement as `voice-<N>x<M>[-video<kbps>].md` and `.json` there.
     Voice {
         /// The SFUs to run, in turn in each repeat: `madang`, `janus` or `madang,janus`.
         #[arg(long, value_enum, value_delimiter = ',', default_value = "madang")]
@@ -295,8 +295,12 @@ async fn main() -> anyhow::Result<()> {
             let table = voice::table(&runs, &options);
             if let Some(out) = out {
                 std::fs::create_dir_all(&out)?;
-                std::fs::write(out.join("voice.md"), &table)?;
-                std::fs::write(out.join("voice.json"), serde_json::to_string_pretty(&runs)?)?;
+                let name = options.file_stem();
+                std::fs::write(out.join(format!("{name}.md")), &table)?;
+                std::fs::write(
+                    out.join(format!("{name}.json")),
+                    serde_json::to_string_pretty(&runs)?,
+                )?;
             }
             print(&runs)?;
             println!("{table}");

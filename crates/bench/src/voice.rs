@@ -74,6 +74,17 @@ pub struct VoiceOptions {
     pub seconds: f64,
 }
 
+impl VoiceOptions {
+    /// `voice-4x16` or `voice-4x16-video500`: names a run's result files by its shape.
+    pub fn file_stem(&self) -> String {
+        let mut stem = format!("voice-{}x{}", self.publishers, self.listeners);
+        if self.video_kbps > 0 {
+            stem.push_str(&format!("-video{}", self.video_kbps));
+        }
+        stem
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VoiceResult {
     pub target: VoiceTarget,
