@@ -876,3 +876,71 @@ pub fn table(runs: &[Vec<VoiceResult>], options: &VoiceOptions) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(target: VoiceTarget, frames: f64, cores: f64) -> VoiceResult {
+        let options = VoiceOptions {
+            publishers: 2,
+            listeners: 2,
+            video_kbps: 0,
+            warmup_seconds: 1.0,
+            seconds: 2.0,
+        };
+        VoiceResult {
+            target,
+            options,
+            forwarded_streams: 6,
+            offered_frames_per_second: 300.0,
+            forwarded_frames_per_second: frames,
+            delivered_fraction: frames / 300.0,
+            server: UsageReport {
+                cores_busy: cores,
+                cpu_seconds: cores * 2.0,
+                rss_bytes: 0,
+            },
+            millicores_per_stream: cores * 1000.0 / 6.0,
+            join_to_first_frame_ms: JoinTimes::of(vec![10.0, 30.0]),
+        }
+    }
+
+    #[test]
+    fn ratios_above_one_favour_madang_for_rates_and_costs_alike() {
+        let madang = result(VoiceTarget::Madang, 300.0, 0.05);
+        let janus = result(VoiceTarget::Janus, 150.0, 0.10);
+        let table = table(&[vec![madang.clone(), janus]], &madang.options);
+        assert!(
+            table.contains(
+                "| forwarded media frames/s (audio: 1 packet each) | 300.000 | 150.000 | 2.00× |"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains("| server cores busy | 0.050 | 0.100 | 2.00× |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| join → first frame p50 ms | 20.000 | 20.000 | 1.00× |"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn video_frames_are_keyframes_every_two_seconds_and_when_asked() {
+        let mid = Mid::from("1");
+        let mut source = Source::video(mid, 500);
+        // RFC 6386: bit 0 of the first byte is 0 on a keyframe, followed by the start code.
+        assert_eq!(source.payload()[..6], [0x10, 0, 0, 0x9d, 0x01, 0x2a]);
+        source.number = 1;
+        assert_eq!(source.payload()[0] & 1, 1);
+        source.keyframe_wanted = true;
+        assert_eq!(source.payload()[0] & 1, 0);
+        source.keyframe_wanted = false;
+        source.number = VIDEO_KEYFRAME_EVERY;
+        assert_eq!(source.payload()[0] & 1, 0);
+        // 500 kbit/s at 30 frames/s.
+        assert_eq!(source.payload().len(), 2062);
+    }
+}
