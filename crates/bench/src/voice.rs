@@ -45,6 +45,8 @@ const VIDEO_KEYFRAME_EVERY: u64 = 60;
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// How long a join may take to bring its first media packet before the run fails.
 const FIRST_MEDIA_LIMIT: Duration = Duration::from_secs(15);
+/// How long a gateway session may take to identify.
+const SETUP_LIMIT: Duration = Duration::from_secs(15);
 
 /// Which SFU a voice run drives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -286,20 +288,9 @@ async fn madang_join(
     stop: &watch::Receiver<bool>,
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> anyhow::Result<(oneshot::Receiver<Instant>, watch::Receiver<Option<Instant>>)> {
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{gateway}/gateway"))
+    let (mut socket, heartbeat) = tokio::time::timeout(SETUP_LIMIT, identify(gateway, token))
         .await
-        .context("connecting to the gateway")?;
-    let hello: Value = serde_json::from_str(&next_text(&mut socket).await?)?;
-    let heartbeat = Duration::from_millis(
-        hello["d"]["heartbeat_interval_ms"]
-            .as_u64()
-            .context("hello without heartbeat_interval_ms")?,
-    );
-    let identify = json!({"op": "identify", "d": {"token": token, "status": "invisible"}});
-    socket
-        .send(Message::Text(identify.to_string().into()))
-        .await?;
-    while !next_text(&mut socket).await?.contains("\"t\":\"READY\"") {}
+        .context("no READY within 15 s")??;
 
     let (offer, sending) = peer.offer().await?;
     let tracks: Vec<Value> = sending
@@ -374,6 +365,25 @@ async fn madang_join(
         let _ = socket.close(None).await;
     }));
     Ok((joined_at, first_media))
+}
+
+/// Connects to the gateway and identifies; the socket and the heartbeat interval.
+async fn identify(gateway: SocketAddr, token: &str) -> anyhow::Result<(Socket, Duration)> {
+    let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{gateway}/gateway"))
+        .await
+        .context("connecting to the gateway")?;
+    let hello: Value = serde_json::from_str(&next_text(&mut socket).await?)?;
+    let heartbeat = Duration::from_millis(
+        hello["d"]["heartbeat_interval_ms"]
+            .as_u64()
+            .context("hello without heartbeat_interval_ms")?,
+    );
+    let identify = json!({"op": "identify", "d": {"token": token, "status": "invisible"}});
+    socket
+        .send(Message::Text(identify.to_string().into()))
+        .await?;
+    while !next_text(&mut socket).await?.contains("\"t\":\"READY\"") {}
+    Ok((socket, heartbeat))
 }
 
 type Socket =
