@@ -6,7 +6,7 @@ BENCH_REPEATS ?= 3
 BENCH_FLAGS ?=
 BENCH_BIN := $(or $(CARGO_TARGET_DIR),target)/release
 
-.PHONY: bench bench-smoke bench-web
+.PHONY: bench bench-smoke bench-web bench-voice
 
 bench:
 	cd bench/peers/socketio && npm ci --no-audit --no-fund
@@ -23,3 +23,11 @@ bench-web: web
 ## The seconds-long run that checks every scenario still runs.
 bench-smoke:
 	scripts/bench-smoke
+
+## Voice: N publishers × M listeners through madang's SFU and Janus's videoroom, side by side
+## (Janus: `apt-get install janus`). Writes bench/results/voice-<N>x<M>[-video<kbps>].md and .json.
+VOICE_FLAGS ?= --publishers 4 --listeners 16 --seconds 10
+bench-voice:
+	$(CARGO) build --release -p madang -p madang-bench
+	$(BENCH_BIN)/madang-bench voice --targets madang,janus --repeats $(BENCH_REPEATS) \
+		--out bench/results --madang-bin $(BENCH_BIN)/madang $(VOICE_FLAGS)

@@ -5,12 +5,14 @@
 //! table.
 
 mod clients;
+mod janus;
 mod process;
 mod scenarios;
 mod seed;
 mod servers;
 mod stats;
 mod suite;
+mod voice;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -146,6 +148,26 @@ enum Command {
         #[command(flatten)]
         programs: Programs,
     },
+    /// N publishers and M listeners in one voice call through madang's SFU and/or Janus's
+    /// videoroom: forwarded packets per second, server CPU per forwarded stream, and
+    /// join-to-first-frame time. Prints the table, and with `--out` writes it and every
+    /// measurement as `voice-<N>x<M>[-video<kbps>].md` and `.json` there.
+    Voice {
+        /// The SFUs to run, in turn in each repeat: `madang`, `janus` or `madang,janus`.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "madang")]
+        targets: Vec<voice::VoiceTarget>,
+        #[arg(long, default_value_t = 1)]
+        repeats: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The Janus binary (Debian: `apt-get install janus`).
+        #[arg(long, default_value = "janus")]
+        janus_bin: String,
+        #[command(flatten)]
+        options: voice::VoiceOptions,
+        #[command(flatten)]
+        programs: Programs,
+    },
     /// Internal: one client process of `connections`.
     #[command(hide = true)]
     ConnectWorker {
@@ -256,6 +278,31 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             let table = suite::table(&measurements, repeats.max(1));
             std::fs::write(out.join("latest.md"), &table)?;
+            println!("{table}");
+            Ok(())
+        }
+        Command::Voice {
+            targets,
+            repeats,
+            out,
+            janus_bin,
+            options,
+            programs,
+        } => {
+            let runs =
+                voice::side_by_side(&programs, &janus_bin, &targets, &options, repeats.max(1))
+                    .await?;
+            let table = voice::table(&runs, &options);
+            if let Some(out) = out {
+                std::fs::create_dir_all(&out)?;
+                let name = options.file_stem();
+                std::fs::write(out.join(format!("{name}.md")), &table)?;
+                std::fs::write(
+                    out.join(format!("{name}.json")),
+                    serde_json::to_string_pretty(&runs)?,
+                )?;
+            }
+            print(&runs)?;
             println!("{table}");
             Ok(())
         }

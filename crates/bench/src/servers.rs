@@ -152,6 +152,9 @@ pub async fn start_madang(
             .env("MADANG_ACCESS_TOKEN_TTL_SECONDS", "86400")
             .env("MADANG_NODE_ID", node.to_string())
             .env("MADANG_GATEWAY__CLUSTER_NAME", launch.cluster_name)
+            // Voice media on loopback, on a port of its own per process.
+            .env("MADANG_VOICE__UDP_BIND", "127.0.0.1:0")
+            .env("MADANG_VOICE__MAX_PARTICIPANTS_PER_CHANNEL", "1000")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
