@@ -3,7 +3,7 @@
 //! events) agree. The node holding a call refreshes its rows; rows of a node that stopped are
 //! found by their age and removed by the others.
 
-use sqlx::{FromRow, Row};
+use sqlx::{Any, FromRow, Row, Transaction};
 
 use crate::events::Appended;
 use crate::{Dispatch, Result, Store};
@@ -241,19 +241,9 @@ impl Store {
         if changed == 0 {
             return Ok(None);
         }
-        let row: VoiceStateRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{VOICE_STATE_SELECT} WHERE v.user_id = $1"
-        )))
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut events = Appended::default();
-        events
-            .guild_dispatch(&mut tx, row.guild_id, updated(&row), now)
-            .await?;
-        tx.commit().await?;
-        events.publish(self);
-        Ok(Some(row))
+        self.commit_update(tx, user_id, updated, now)
+            .await
+            .map(Some)
     }
 
     /// Sets a moderator's mute on a member who is in one of the guild's voice channels;
@@ -281,6 +271,20 @@ impl Store {
         if changed == 0 {
             return Ok(None);
         }
+        self.commit_update(tx, user_id, updated, now)
+            .await
+            .map(Some)
+    }
+
+    /// The shared end of a change that keeps the user in their channel: reads the state back
+    /// inside the transaction, logs its VOICE_STATE_UPDATE, commits, then publishes.
+    async fn commit_update(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        user_id: i64,
+        updated: impl FnOnce(&VoiceStateRow) -> Dispatch,
+        now: i64,
+    ) -> Result<VoiceStateRow> {
         let row: VoiceStateRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "{VOICE_STATE_SELECT} WHERE v.user_id = $1"
         )))
@@ -289,11 +293,11 @@ impl Store {
         .await?;
         let mut events = Appended::default();
         events
-            .guild_dispatch(&mut tx, guild_id, updated(&row), now)
+            .guild_dispatch(&mut tx, row.guild_id, updated(&row), now)
             .await?;
         tx.commit().await?;
         events.publish(self);
-        Ok(Some(row))
+        Ok(row)
     }
 
     /// Ends one call's voice state, announcing it with `left`; `None` when that call is no
