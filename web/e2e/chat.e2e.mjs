@@ -3,21 +3,22 @@
 // settings, restart the server, switch to Korean, work at 375 px, log out and in again.
 // Steps run in order and share the two browsers; after a failure the rest are skipped.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before } from 'node:test';
 import {
   a11yFindings,
   checkA11y,
   describeViolations,
   log,
   openBrowser,
-  screenshot,
+  password,
+  registerThroughForm,
   screenshotDir,
   startServer,
+  story,
   waitForOtherSide,
 } from './harness.mjs';
 
 const tag = Date.now().toString(36).slice(-6);
-const password = 'correct horse battery staple';
 const alice = { email: `alice-${tag}@example.com`, username: `alice_${tag}`, display: 'Alice Kim' };
 const jun = { email: `jun-${tag}@example.com`, username: `jun_${tag}`, display: 'Jun Park' };
 
@@ -26,9 +27,11 @@ let server;
 let A;
 let B;
 let inviteLink;
-const shots = [];
 const seriousA11y = [];
-let broken = null;
+
+/** The story's steps: later ones are skipped once one fails. */
+const told = story(() => [A, B].filter(Boolean));
+const { step, shot } = told;
 
 before(async () => {
   server = await startServer();
@@ -37,58 +40,20 @@ before(async () => {
 
 after(async () => {
   await Promise.all([A?.close(), B?.close()]);
-  if (broken && server) log(`server output:\n${server.output().slice(-4000)}`);
+  if (told.broken && server) log(`server output:\n${server.output().slice(-4000)}`);
   await server?.close();
   const notes = [...(A?.notes ?? []), ...(B?.notes ?? [])];
   if (notes.length) log(`console notes:\n  ${[...new Set(notes)].join('\n  ')}`);
   const minor = a11yFindings.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
   if (minor.length) log(`axe, moderate or minor:\n  ${minor.map((v) => `${v.screen}: ${v.impact} ${v.id}: ${v.nodes[0]}`).join('\n  ')}`);
-  log(`screenshots in ${screenshotDir}: ${shots.join(', ')}`);
+  log(`screenshots in ${screenshotDir}: ${told.shots.join(', ')}`);
 });
-
-/** One step of the story; later steps are skipped once one fails. */
-function step(name, body, timeout = 90_000) {
-  test(name, { timeout }, async (t) => {
-    if (broken) {
-      t.skip(`skipped after "${broken}" failed`);
-      return;
-    }
-    try {
-      await body();
-      const errors = [...A.errors.splice(0), ...B.errors.splice(0)];
-      assert.deepEqual(errors, [], 'uncaught errors, CSP violations or server errors in the browsers');
-    } catch (error) {
-      broken = name;
-      for (const user of [A, B]) await screenshot(user, `failed-${user.name}`).catch(() => undefined);
-      const seen = [...A.errors, ...B.errors, ...A.notes, ...B.notes];
-      for (const user of [A, B]) {
-        const rendered = await user.page.evaluate(() => document.getElementById('root')?.childElementCount ?? -1).catch(() => 'unknown');
-        seen.push(`${user.name} is at ${user.page.url()} (root elements: ${rendered})`);
-      }
-      if (seen.length) error.message += `\n  in the browsers:\n    ${seen.join('\n    ')}`;
-      throw error;
-    }
-  });
-}
-
-async function shot(user, file) {
-  await screenshot(user, file);
-  shots.push(file);
-}
 
 /** axe on the current screen: serious and critical violations fail the step. */
 async function a11y(user, screen) {
   const serious = await checkA11y(user, screen);
   seriousA11y.push(...serious.map((v) => ({ screen, ...v })));
   assert.equal(serious.length, 0, `axe found serious or critical violations on ${screen}:\n${describeViolations(serious)}`);
-}
-
-async function register(page, person) {
-  await page.locator('input[name=email]').fill(person.email);
-  await page.locator('input[name=display_name]').fill(person.display);
-  await page.locator('input[name=username]').fill(person.username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('form button[type=submit]').click();
 }
 
 const composer = (user) => user.page.locator('textarea.composer-input:not(.edit-input)');
@@ -124,7 +89,7 @@ step('A registers from the login screen', async () => {
   await page.locator('input[name=email]').waitFor();
   await a11y(A, 'register');
   await shot(A, '02-register');
-  await register(page, alice);
+  await registerThroughForm(page, alice);
   await page.locator('.empty-home').waitFor();
   await shot(A, '03-empty-home');
 });
@@ -165,7 +130,7 @@ step('B opens the invite logged out, registers, comes back and joins', async () 
   await shot(B, '06-invite-preview');
   await page.locator('.invite-auth a.button-primary').click();
   await page.waitForURL(/\/register/);
-  await register(page, jun);
+  await registerThroughForm(page, jun);
   await page.waitForURL(/\/invite\//);
   await page.locator('.invite-card button.button-primary').click();
   await composer(B).waitFor();

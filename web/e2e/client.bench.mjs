@@ -14,11 +14,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { browserAvailable, chromiumPath, log, openBrowser, startServer, webDir } from './harness.mjs';
+import { browserAvailable, chromiumPath, log, openBrowser, password, startServer, webDir } from './harness.mjs';
 
 const messageCount = Number(process.env.MADANG_BENCH_MESSAGES || 10_000);
 const resultsDir = process.env.MADANG_BENCH_RESULTS || join(webDir, '../bench/results');
-const password = 'correct horse battery staple';
 
 /** Chat-like variety, so rows differ in height and the markdown renderer does real work. */
 const shapes = [

@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -221,4 +223,55 @@ export function describeViolations(violations) {
 
 export function browserAvailable() {
   return existsSync(chromiumPath);
+}
+
+/** The password every e2e person registers with. */
+export const password = 'correct horse battery staple';
+
+/** Fills the register form with `person` ({email, display, username}) and submits it. */
+export async function registerThroughForm(page, person) {
+  await page.locator('input[name=email]').fill(person.email);
+  await page.locator('input[name=display_name]').fill(person.display);
+  await page.locator('input[name=username]').fill(person.username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('form button[type=submit]').click();
+}
+
+/**
+ * A story told in steps over browsers that stay open between them (`browsers()` lists them):
+ * once a step fails the later ones are skipped; a failing step screenshots every browser
+ * (`failed-<prefix><name>`) and adds what the browsers reported to its error; a passing one
+ * must leave no uncaught error, CSP violation or server error behind.
+ */
+export function story(browsers, { prefix = '', timeout = 90_000 } = {}) {
+  const told = { broken: null, shots: [] };
+  told.step = (name, body, stepTimeout = timeout) => {
+    test(name, { timeout: stepTimeout }, async (t) => {
+      if (told.broken) {
+        t.skip(`skipped after "${told.broken}" failed`);
+        return;
+      }
+      try {
+        await body();
+        const errors = browsers().flatMap((user) => user.errors.splice(0));
+        assert.deepEqual(errors, [], 'uncaught errors, CSP violations or server errors in the browsers');
+      } catch (error) {
+        told.broken = name;
+        for (const user of browsers()) await screenshot(user, `failed-${prefix}${user.name}`).catch(() => undefined);
+        const seen = browsers().flatMap((user) => [...user.errors, ...user.notes]);
+        for (const user of browsers()) {
+          const rendered = await user.page.evaluate(() => document.getElementById('root')?.childElementCount ?? -1).catch(() => 'unknown');
+          seen.push(`${user.name} is at ${user.page.url()} (root elements: ${rendered})`);
+        }
+        error.message += `\n  in the browsers:\n    ${seen.join('\n    ')}`;
+        throw error;
+      }
+    });
+  };
+  /** A screenshot of a main screen, listed at the end of the run. */
+  told.shot = async (user, file) => {
+    await screenshot(user, file);
+    told.shots.push(file);
+  };
+  return told;
 }

@@ -5,11 +5,20 @@
 // What each browser receives is read from its RTCPeerConnection's getStats(), matched to
 // people through the media elements the app renders for them.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { checkA11y, describeViolations, freeUdpPort, log, openBrowser, screenshot, screenshotDir, startServer } from './harness.mjs';
+import { after, before } from 'node:test';
+import {
+  checkA11y,
+  describeViolations,
+  freeUdpPort,
+  log,
+  openBrowser,
+  registerThroughForm,
+  screenshotDir,
+  startServer,
+  story,
+} from './harness.mjs';
 
 const tag = Date.now().toString(36).slice(-6);
-const password = 'correct horse battery staple';
 const people = {
   A: { email: `mina-${tag}@example.com`, username: `mina_${tag}`, display: 'Mina Seo' },
   B: { email: `hoon-${tag}@example.com`, username: `hoon_${tag}`, display: 'Hoon Lee' },
@@ -104,8 +113,10 @@ function printVoiceFrames(user) {
 let server;
 const users = {};
 let inviteLink;
-let broken = null;
-const shots = [];
+
+/** The story's steps: later ones are skipped once one fails. */
+const told = story(() => Object.values(users), { prefix: 'voice-', timeout: 60_000 });
+const { step, shot } = told;
 
 before(async () => {
   const udpPort = await freeUdpPort();
@@ -127,45 +138,12 @@ before(async () => {
 
 after(async () => {
   await Promise.all(Object.values(users).map((user) => user.close()));
-  if (broken && server) log(`server output:\n${server.output().slice(-4000)}`);
+  if (told.broken && server) log(`server output:\n${server.output().slice(-4000)}`);
   await server?.close();
   const notes = Object.values(users).flatMap((user) => user.notes);
   if (notes.length) log(`console notes:\n  ${[...new Set(notes)].join('\n  ')}`);
-  log(`screenshots in ${screenshotDir}: ${shots.join(', ')}`);
+  log(`screenshots in ${screenshotDir}: ${told.shots.join(', ')}`);
 });
-
-function step(name, body, timeout = 60_000) {
-  test(name, { timeout }, async (t) => {
-    if (broken) {
-      t.skip(`skipped after "${broken}" failed`);
-      return;
-    }
-    try {
-      await body();
-      const errors = Object.values(users).flatMap((user) => user.errors.splice(0));
-      assert.deepEqual(errors, [], 'uncaught errors, CSP violations or server errors in the browsers');
-    } catch (error) {
-      broken = name;
-      for (const user of Object.values(users)) await screenshot(user, `voice-failed-${user.name}`).catch(() => undefined);
-      const seen = Object.values(users).flatMap((user) => [...user.errors, ...user.notes]);
-      if (seen.length) error.message += `\n  in the browsers:\n    ${seen.join('\n    ')}`;
-      throw error;
-    }
-  });
-}
-
-async function shot(user, file) {
-  await screenshot(user, file);
-  shots.push(file);
-}
-
-async function register(page, person) {
-  await page.locator('input[name=email]').fill(person.email);
-  await page.locator('input[name=display_name]').fill(person.display);
-  await page.locator('input[name=username]').fill(person.username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('form button[type=submit]').click();
-}
 
 const others = (name) => Object.keys(users).filter((other) => other !== name);
 const tile = (user, of, kind = 'participant') => user.page.locator(`.voice-tile[data-kind=${kind}][data-user-id="${users[of].id}"]`);
@@ -225,7 +203,7 @@ async function waitForAudioSilence(user, from, quietMs = 1_500) {
 step('three people register and join one guild through an invite', async () => {
   const { A } = users;
   await A.page.goto(`${server.base}/register`);
-  await register(A.page, people.A);
+  await registerThroughForm(A.page, people.A);
   await A.page.locator('.empty-home .button-primary').click();
   const dialog = A.page.locator('dialog[open]');
   await dialog.locator('input[name=name]').fill('Voice Club');
@@ -242,7 +220,7 @@ step('three people register and join one guild through an invite', async () => {
       await page.goto(inviteLink);
       await page.locator('.invite-auth a.button-primary').click();
       await page.waitForURL(/\/register/);
-      await register(page, people[name]);
+      await registerThroughForm(page, people[name]);
       await page.waitForURL(/\/invite\//);
       await page.locator('.invite-card button.button-primary').click();
       await page.locator('textarea.composer-input').waitFor();
