@@ -270,8 +270,8 @@ pub struct GatewayGuild {
     pub channels: Vec<Channel>,
     /// Your role in the guild.
     pub role: MemberRole,
-    /// Members who are not offline (in READY; empty in GUILD_CREATE, where PRESENCE_UPDATE
-    /// dispatches follow as people change status).
+    /// Members who are not offline, at most 1000 (in READY; empty in GUILD_CREATE, where
+    /// PRESENCE_UPDATE dispatches follow as people change status).
     pub presences: Vec<PresenceUpdate>,
     /// Who is in the guild's voice channels now (in READY; empty in GUILD_CREATE, where
     /// VOICE_STATE_UPDATE dispatches follow).

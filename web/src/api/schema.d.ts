@@ -680,8 +680,8 @@ export interface components {
             /** @description In display order. */
             channels: components["schemas"]["Channel"][];
             /**
-             * @description Members who are not offline (in READY; empty in GUILD_CREATE, where PRESENCE_UPDATE
-             *     dispatches follow as people change status).
+             * @description Members who are not offline, at most 1000 (in READY; empty in GUILD_CREATE, where
+             *     PRESENCE_UPDATE dispatches follow as people change status).
              */
             presences: components["schemas"]["PresenceUpdate"][];
             /** @description Your role in the guild. */

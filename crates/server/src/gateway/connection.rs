@@ -27,6 +27,9 @@ use crate::voice::{self, Voice, VoiceControl, VoiceOp, VoiceRequest, refusal};
 
 /// Frames written per flush.
 const WRITE_BATCH: usize = 256;
+/// READY's presences per guild: enough for a member list's first screens; in a larger guild
+/// the rest arrive as PRESENCE_UPDATEs when they change.
+const READY_PRESENCES_PER_GUILD: usize = 1000;
 
 /// Why the connection ends.
 enum End {
@@ -503,13 +506,10 @@ impl Connection {
                 .channels_of_guild(*guild_id)
                 .await
                 .map_err(store_failure)?;
-            let members = store
-                .members(*guild_id, 0, 1000)
-                .await
-                .map_err(store_failure)?;
             let (reply, presences) = oneshot::channel();
             self.command(Command::Presences {
-                user_ids: members.iter().map(|m| m.user_id).collect(),
+                guild_id: *guild_id,
+                limit: READY_PRESENCES_PER_GUILD,
                 reply,
             })
             .await?;

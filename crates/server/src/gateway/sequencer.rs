@@ -101,9 +101,10 @@ pub enum Command {
         session_id: i64,
         status: PresenceStatus,
     },
-    /// The visible status of each of these users who is not offline.
+    /// Up to `limit` of the guild's members who are not offline, with their visible status.
     Presences {
-        user_ids: Vec<i64>,
+        guild_id: i64,
+        limit: usize,
         reply: oneshot::Sender<Vec<PresenceUpdate>>,
     },
     /// Sends a session's voice op to `node`, which holds the call, and replies with its
@@ -206,6 +207,9 @@ struct Presence {
     local: HashMap<i64, LocalPresence>,
     /// user → announcing stream → what it said.
     cluster: HashMap<i64, HashMap<i64, Announced>>,
+    /// guild → the users some node announced as seen in it: READY and a joiner's presences
+    /// come from here, without reading the member list.
+    by_guild: HashMap<i64, HashSet<i64>>,
 }
 
 struct LocalPresence {
@@ -253,6 +257,55 @@ impl Presence {
             .into_iter()
             .flat_map(|nodes| nodes.values())
             .flat_map(|a| a.guild_ids.iter().copied())
+            .collect()
+    }
+
+    /// Takes in a node's announcement; returns the user's status and guilds before it.
+    fn record(&mut self, announcement: &PresenceAnnouncement) -> (PresenceStatus, HashSet<i64>) {
+        let user_id = announcement.user_id;
+        let before = self.status_of(user_id);
+        let guilds_before = self.guilds_of(user_id);
+        let nodes = self.cluster.entry(user_id).or_default();
+        if announcement.status == PresenceStatus::Offline {
+            nodes.remove(&announcement.stream_id);
+        } else {
+            let announced = Announced {
+                status: announcement.status,
+                guild_ids: announcement.guild_ids.clone(),
+                at: Instant::now(),
+            };
+            nodes.insert(announcement.stream_id, announced);
+        }
+        if nodes.is_empty() {
+            self.cluster.remove(&user_id);
+        }
+        let guilds_after = self.guilds_of(user_id);
+        for guild_id in guilds_before.difference(&guilds_after) {
+            if let Some(users) = self.by_guild.get_mut(guild_id) {
+                users.remove(&user_id);
+                if users.is_empty() {
+                    self.by_guild.remove(guild_id);
+                }
+            }
+        }
+        for guild_id in guilds_after.difference(&guilds_before) {
+            self.by_guild.entry(*guild_id).or_default().insert(user_id);
+        }
+        (before, guilds_before)
+    }
+
+    /// Up to `limit` of the guild's members who are not offline, with their status.
+    fn online_in(&self, guild_id: i64, limit: usize) -> Vec<PresenceUpdate> {
+        self.by_guild
+            .get(&guild_id)
+            .into_iter()
+            .flatten()
+            .map(|user_id| PresenceUpdate {
+                user_id: Id(*user_id),
+                status: self.status_of(*user_id),
+            })
+            .filter(|p| p.status != PresenceStatus::Offline)
+            .take(limit)
             .collect()
     }
 }
@@ -508,10 +561,13 @@ impl Sequencer {
                             }
                         }
                     }
-                    if matches!(event.effect, MembershipEffect::Joined(_))
-                        && self.by_user.contains_key(&target)
-                    {
-                        self.joined(target, event.guild_id);
+                    if self.by_user.contains_key(&target) {
+                        match event.effect {
+                            MembershipEffect::Joined(_) => self.joined(target, event.guild_id),
+                            // The guild no longer sees this user's presence.
+                            MembershipEffect::Left => self.announce(target),
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -539,18 +595,12 @@ impl Sequencer {
                     self.announce(user_id);
                 }
             }
-            Command::Presences { user_ids, reply } => {
-                let presences = user_ids
-                    .into_iter()
-                    .filter_map(|user_id| {
-                        let status = self.presence.status_of(user_id);
-                        (status != PresenceStatus::Offline).then_some(PresenceUpdate {
-                            user_id: Id(user_id),
-                            status,
-                        })
-                    })
-                    .collect();
-                let _ = reply.send(presences);
+            Command::Presences {
+                guild_id,
+                limit,
+                reply,
+            } => {
+                let _ = reply.send(self.presence.online_in(guild_id, limit));
             }
             Command::ForwardVoice {
                 node,
@@ -881,22 +931,7 @@ impl Sequencer {
 
     fn presence_announced(&mut self, announcement: PresenceAnnouncement) {
         let user_id = announcement.user_id;
-        let before = self.presence.status_of(user_id);
-        let guilds_before = self.presence.guilds_of(user_id);
-        let nodes = self.presence.cluster.entry(user_id).or_default();
-        if announcement.status == PresenceStatus::Offline {
-            nodes.remove(&announcement.stream_id);
-        } else {
-            let announced = Announced {
-                status: announcement.status,
-                guild_ids: announcement.guild_ids.clone(),
-                at: Instant::now(),
-            };
-            nodes.insert(announcement.stream_id, announced);
-        }
-        if nodes.is_empty() {
-            self.presence.cluster.remove(&user_id);
-        }
+        let (before, guilds_before) = self.presence.record(&announcement);
         let after = self.presence.status_of(user_id);
         // A change of status goes to every guild the user was or is seen in; the same status
         // only to guilds it newly shares (the user joined one), whose members did not know it.
@@ -935,14 +970,10 @@ impl Sequencer {
     fn joined(&mut self, user_id: i64, guild_id: i64) {
         let online: Vec<Utf8Bytes> = self
             .presence
-            .cluster
-            .iter()
-            .filter(|(member, nodes)| {
-                **member != user_id && nodes.values().any(|a| a.guild_ids.contains(&guild_id))
-            })
-            .map(|(member, _)| (*member, self.presence.status_of(*member)))
-            .filter(|(_, status)| *status != PresenceStatus::Offline)
-            .map(|(member, status)| presence_frame(member, status))
+            .online_in(guild_id, usize::MAX)
+            .into_iter()
+            .filter(|p| p.user_id.0 != user_id)
+            .map(|p| presence_frame(p.user_id.0, p.status))
             .collect();
         for id in self.by_user.get(&user_id).into_iter().flatten() {
             if let Some(session) = self.sessions.get_mut(id)

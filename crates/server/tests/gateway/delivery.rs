@@ -370,8 +370,63 @@ async fn a_joiner_and_the_guild_see_each_other_online(backend: Backend) {
     app.stop().await;
 }
 
+/// READY's presences are the guild's members who are online now: not someone online who
+/// left the guild, not someone online elsewhere, not someone invisible.
+async fn ready_lists_the_members_online_now(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let kim = app.register("kim").await;
+    let lee = app.register("lee").await;
+    let park = app.register("park").await;
+    let jung = app.register("jung").await;
+    let choi = app.register("choi").await;
+    let (guild, _) = app.create_guild(&kim, "Study group").await;
+    for member in [&lee, &park, &jung] {
+        app.join(&guild, &kim, member).await;
+    }
+    app.create_guild(&choi, "Elsewhere").await;
+    let mut lee_client = Client::connect_and_identify(app.address, &lee.token).await;
+    let mut park_client = Client::connect_and_identify(app.address, &park.token).await;
+    let mut jung_client = Client::connect_and_identify(app.address, &jung.token).await;
+    let _choi_client = Client::connect_and_identify(app.address, &choi.token).await;
+    jung_client
+        .send(json!({"op": "presence_update", "d": {"status": "invisible"}}))
+        .await;
+
+    app.delete(
+        &format!("/api/guilds/{guild}/members/{}", park.id),
+        &park.token,
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    park_client.expect("GUILD_DELETE").await;
+    // Lee's status change is announced after park's departure (one sequencer, one bus
+    // order), so once jung sees it, both are in every node's view.
+    lee_client
+        .send(json!({"op": "presence_update", "d": {"status": "dnd"}}))
+        .await;
+    loop {
+        let dispatch = jung_client.dispatch().await;
+        if dispatch.t == "PRESENCE_UPDATE"
+            && dispatch.d == json!({"user_id": lee.id, "status": "dnd"})
+        {
+            break;
+        }
+    }
+
+    let mut kim_client = Client::connect(app.address).await;
+    let ready = kim_client.identify(&kim.token).await;
+    assert_eq!(
+        ready["guilds"][0]["presences"],
+        json!([{"user_id": lee.id, "status": "dnd"}])
+    );
+    app.stop().await;
+}
+
 on_both_backends!(
     every_rest_mutation_yields_its_dispatch,
     typing_and_presence_reach_members_only,
-    a_joiner_and_the_guild_see_each_other_online
+    a_joiner_and_the_guild_see_each_other_online,
+    ready_lists_the_members_online_now
 );
