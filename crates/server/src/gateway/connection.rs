@@ -141,7 +141,10 @@ impl Connection {
                             Ok(Closing::Reconnect) => self.reconnect().await,
                             Err(_) => End::Close(close_code::UNKNOWN_ERROR),
                         }),
-                        received = self.socket.recv() => self.received(received).await,
+                        // Boxed, here and below: what a client frame sets off (identify, resume,
+                        // voice) has large futures; inline, they would make every idle
+                        // session's task that much bigger, for the frames it rarely sends.
+                        received = self.socket.recv() => Box::pin(self.received(received)).await,
                         count = session.outbound.recv_many(&mut batch, WRITE_BATCH) => {
                             if count == 0 { Err(End::Close(close_code::UNKNOWN_ERROR)) } else { self.write(batch).await }
                         }
@@ -149,7 +152,7 @@ impl Connection {
                     }
                 }
                 None => tokio::select! {
-                    received = self.socket.recv() => self.received(received).await,
+                    received = self.socket.recv() => Box::pin(self.received(received)).await,
                     _ = tokio::time::sleep_until(self.heartbeat_deadline) => Err(End::Close(close_code::SESSION_TIMED_OUT)),
                 },
             };
@@ -201,15 +204,13 @@ impl Connection {
                 if self.session.is_some() {
                     return Err(End::Close(close_code::ALREADY_IDENTIFIED));
                 }
-                // Boxed: identify and resume are rare and their futures are large; inline, they
-                // would make every idle session's task that much bigger.
-                Box::pin(self.identify(identify)).await
+                self.identify(identify).await
             }
             ClientFrame::Resume(resume) => {
                 if self.session.is_some() {
                     return Err(End::Close(close_code::ALREADY_IDENTIFIED));
                 }
-                Box::pin(self.resume(resume)).await
+                self.resume(resume).await
             }
             ClientFrame::Typing(typing) => {
                 let user_id = self
