@@ -485,11 +485,9 @@ export class VoiceClient {
       const transceiver = byMid.get(offered.mid);
       if (transceiver) remote.push({ mid: offered.mid, userId: offered.user_id, kind: offered.kind, track: transceiver.receiver.track });
     }
-    // A wish lasts as long as its track; a new track on a new m-line starts at `high`.
+    // The server forgets a wish with its track (wishes for gone m-lines are dropped when told).
     const mids = new Set(remote.map((track) => track.mid));
-    for (const qualities of [this.wantedQuality, this.toldQuality]) {
-      for (const mid of qualities.keys()) if (!mids.has(mid)) qualities.delete(mid);
-    }
+    for (const mid of this.toldQuality.keys()) if (!mids.has(mid)) this.toldQuality.delete(mid);
     this.setState({ remote });
   }
 
