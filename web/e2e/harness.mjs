@@ -146,8 +146,11 @@ export async function startServer({ env: extraEnv = {} } = {}) {
 /** Console noise that is expected while the server has no gateway, or from a test's own wrong password. */
 const expectedConsole = [/WebSocket connection to .*\/gateway/, /Failed to load resource: the server responded with a status of 40[01]/];
 
-/** One person: their own Chromium with its own profile; `args` adds Chromium flags. */
-export async function openBrowser(name, { locale = 'en-US', colorScheme = 'dark', viewport = { width: 1280, height: 800 }, args = [] } = {}) {
+/**
+ * One person: their own Chromium with its own profile; `deviceScaleFactor` is the screen's
+ * device pixels per CSS pixel (2–3 on phones), `args` adds Chromium flags.
+ */
+export async function openBrowser(name, { locale = 'en-US', colorScheme = 'dark', viewport = { width: 1280, height: 800 }, deviceScaleFactor = 1, args = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), `madang-e2e-${name}-`));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -156,6 +159,7 @@ export async function openBrowser(name, { locale = 'en-US', colorScheme = 'dark'
     locale,
     colorScheme,
     viewport,
+    deviceScaleFactor,
     reducedMotion: 'reduce',
   });
   const page = context.pages()[0] ?? (await context.newPage());

@@ -1,7 +1,8 @@
 // Three people in one voice channel, each in their own Chromium with fake camera and
 // microphone, against a real server and its SFU over real WebRTC (ICE, DTLS, SRTP on
-// loopback): everyone decodes everyone else's audio and video, a mute stops that person's audio
-// at the others, a screen share shows as its own tile, and leaving removes the tiles at once.
+// loopback): everyone decodes everyone else's audio and video, each gets the simulcast layer its
+// tile needs, a hidden video is not sent at all, a mute stops that person's audio at the
+// others, a screen share shows as its own tile, and leaving removes the tiles at once.
 // What each browser receives is read from its RTCPeerConnection's getStats(), matched to
 // people through the media elements the app renders for them.
 import assert from 'node:assert/strict';
@@ -40,13 +41,14 @@ const mediaArgs = [
 /**
  * Installed in every page before the app loads; test instrumentation only, the app is unchanged:
  * - keeps each RTCPeerConnection the app makes, so the test can read its statistics;
- * - caps capture at 160×120 (camera) and 320×180 (screen) at 15 fps, so three browsers that
- *   each encode and decode several streams fit on two CPU cores.
+ * - caps capture at `camera` (width, height) and 320×180 (screen) at 15 fps, so three browsers
+ *   that each encode and decode several streams fit on two CPU cores.
  * - samples the call's receiving statistics every 200 ms into `window.voiceReceived`: per
- *   person, what this browser got from them. (`waitForFunction` predicates must be synchronous:
- *   a predicate returning a promise would count as true at once.)
+ *   person, what this browser got from them; and into `window.inboundByTrack`, by track id, so
+ *   a video whose tile is hidden can still be followed. (`waitForFunction` predicates must be
+ *   synchronous: a predicate returning a promise would count as true at once.)
  */
-function instrument() {
+function instrument({ camera: [cameraWidth, cameraHeight] }) {
   window.peerConnections = [];
   const NativePeerConnection = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends NativePeerConnection {
@@ -59,7 +61,7 @@ function instrument() {
   const getUserMedia = media.getUserMedia.bind(media);
   const getDisplayMedia = media.getDisplayMedia.bind(media);
   const small = (video, width, height) => ({ ...(typeof video === 'object' ? video : {}), width: { max: width }, height: { max: height }, frameRate: { max: 15 } });
-  media.getUserMedia = (constraints) => getUserMedia(constraints?.video ? { ...constraints, video: small(constraints.video, 160, 120) } : constraints);
+  media.getUserMedia = (constraints) => getUserMedia(constraints?.video ? { ...constraints, video: small(constraints.video, cameraWidth, cameraHeight) } : constraints);
   media.getDisplayMedia = (constraints) => getDisplayMedia({ ...constraints, video: small(constraints?.video, 320, 180) });
 
   const collect = async () => {
@@ -69,13 +71,16 @@ function instrument() {
     (await pc.getStats()).forEach((stat) => {
       if (stat.type === 'inbound-rtp') inbound.set(stat.trackIdentifier, stat);
     });
+    window.inboundByTrack = Object.fromEntries(
+      [...inbound].map(([id, stat]) => [id, { packets: stat.packetsReceived ?? 0, frames: stat.framesDecoded ?? 0 }]),
+    );
     const received = {};
     const note = (userId, kind, element) => {
       const track = element.srcObject?.getTracks()[0];
       const stat = track && inbound.get(track.id);
       received[userId] ??= {};
       received[userId][kind] = stat
-        ? { packets: stat.packetsReceived ?? 0, frames: stat.framesDecoded ?? 0, samples: stat.totalSamplesReceived ?? 0 }
+        ? { packets: stat.packetsReceived ?? 0, frames: stat.framesDecoded ?? 0, samples: stat.totalSamplesReceived ?? 0, width: stat.frameWidth ?? 0 }
         : null;
     };
     for (const audio of document.querySelectorAll('audio[data-user-id]')) note(audio.dataset.userId, 'audio', audio);
@@ -126,11 +131,15 @@ before(async () => {
   const opened = await Promise.all([
     openBrowser('A', { args: mediaArgs }),
     openBrowser('B', { args: mediaArgs, colorScheme: 'light' }),
-    // C uses a phone-sized window: the channel list is behind the menu button.
-    openBrowser('C', { args: mediaArgs, viewport: { width: 375, height: 740 } }),
+    // C uses a phone: a small window (the channel list is behind the menu button) on a 2× screen.
+    openBrowser('C', { args: mediaArgs, viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 }),
   ]);
   for (const user of opened) {
-    await user.context.addInitScript(instrument);
+    // B's camera is large enough for Chromium to send two simulcast layers (at 640×480:
+    // 320×240 and 640×480; libwebrtc drops the quarter layer below 960×540 and sends one layer
+    // at 160×120), the others' small enough to keep the CPU load down.
+    const camera = user.name === 'B' ? [640, 480] : [160, 120];
+    await user.context.addInitScript(instrument, { camera });
     if (process.env.MADANG_E2E_VOICE_FRAMES === '1') printVoiceFrames(user);
     users[user.name] = user;
   }
@@ -162,7 +171,10 @@ async function waitForMedia(user, from, what) {
     },
     [ids, what],
     { polling: 250, timeout: mediaTimeoutMs },
-  );
+  ).catch(async (error) => {
+    log(`${user.name} got no ${what} from all of ${from.join(', ')}; received: ${JSON.stringify(await user.page.evaluate(() => window.voiceReceived))}`);
+    throw error;
+  });
   const received = await user.page.evaluate(() => window.voiceReceived);
   const counts = from.map((name) => {
     const stat = received[users[name].id][what];
@@ -274,6 +286,30 @@ step('each browser decodes the other two people’s audio and video', async () =
   assert.equal(serious.length, 0, `axe found serious or critical violations in the call:\n${describeViolations(serious)}`);
 });
 
+step('each tile gets the layer its size needs: C’s phone (2× screen) a larger one of B’s camera than A’s small desktop tile', async () => {
+  const { A, B, C } = users;
+  const widthOfB = (user) => user.page.evaluate((id) => window.voiceReceived[id]?.camera?.width ?? 0, B.id);
+  // Each browser's wish follows its own tiles; the picture sizes are compared in one poll.
+  // C's larger layer also needs the SFU's bandwidth estimate toward C to grow past it, which
+  // three browsers on two busy cores can hold back for a while.
+  const started = Date.now();
+  let widths = [0, 0];
+  while (!(widths[0] > 0 && widths[1] > widths[0])) {
+    assert.ok(Date.now() - started < 2 * mediaTimeoutMs, `B's camera is ${widths[0]} px wide at A and ${widths[1]} px at C`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    widths = await Promise.all([widthOfB(A), widthOfB(C)]);
+  }
+  const layers = await B.page.evaluate(async () => {
+    const sent = [];
+    (await window.peerConnections.at(-1).getStats()).forEach((stat) => {
+      if (stat.type === 'outbound-rtp' && stat.kind === 'video') sent.push(`${stat.rid} ${stat.frameWidth ?? 0}×${stat.frameHeight ?? 0} ${stat.bytesSent} B`);
+    });
+    return sent.sort().join(', ');
+  });
+  const tileSize = (user) => tile(user, 'B').evaluate((element) => `${element.clientWidth}×${element.clientHeight} CSS px at ${window.devicePixelRatio}×`);
+  log(`B sends ${layers}; A (tile ${await tileSize(A)}) gets ${widths[0]} px wide, C (tile ${await tileSize(C)}) ${widths[1]} px`);
+});
+
 step('C mutes: C’s audio stops at A and B, and they see C muted; unmuting brings it back', async () => {
   const { C } = users;
   await C.page.getByRole('button', { name: 'Mute', exact: true }).click();
@@ -359,10 +395,33 @@ step('with the keyboard, A turns B down and hides B’s video (in A’s browser 
   await A.page.waitForFunction((id) => document.querySelector(`audio[data-user-id="${id}"]`)?.volume === 0, users.B.id);
   assert.equal(await volume.inputValue(), '0');
   await A.page.keyboard.press('Tab');
+  const cameraTrack = await tile(A, 'B').locator('video').evaluate((video) => video.srcObject.getTracks()[0].id);
   await A.page.keyboard.press('Enter');
   await tile(A, 'B').locator('video').waitFor({ state: 'detached' });
+  // Hidden means not sent: B's camera packets stop reaching A.
+  await A.page.waitForFunction(
+    ([track, quietMs]) => {
+      const packets = window.inboundByTrack?.[track]?.packets;
+      if (packets === undefined) return false;
+      const now = performance.now();
+      if (window.hiddenSince?.packets !== packets) {
+        window.hiddenSince = { packets, at: now };
+        return false;
+      }
+      return now - window.hiddenSince.at >= quietMs;
+    },
+    [cameraTrack, 1_500],
+    { polling: 250, timeout: mediaTimeoutMs },
+  );
+  const hiddenFrames = await A.page.evaluate((track) => window.inboundByTrack[track].frames, cameraTrack);
+  log('A hid B’s video: no packets of B’s camera reach A');
   await A.page.keyboard.press('Enter');
   await tile(A, 'B').locator('video').waitFor();
+  await A.page.waitForFunction(
+    ([track, frames]) => (window.inboundByTrack?.[track]?.frames ?? 0) > frames + 5,
+    [cameraTrack, hiddenFrames],
+    { polling: 250, timeout: mediaTimeoutMs },
+  );
   await A.page.keyboard.press('Escape');
   await A.page.waitForFunction(() => document.activeElement?.classList.contains('voice-tile-more'));
   // Nothing changed for B, whose own view still has a camera on.

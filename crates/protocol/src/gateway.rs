@@ -68,6 +68,9 @@ pub enum ClientFrame {
     VoiceState(VoiceStateRequest),
     /// Leaves the voice channel; `d` is `null`.
     VoiceLeave,
+    /// How much of one received video track the client wants: the layer its tile needs, or
+    /// none while the video is hidden.
+    VoiceVideoQuality(VoiceVideoQuality),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -414,6 +417,28 @@ pub struct VoiceStateRequest {
     pub self_deaf: bool,
     pub self_video: bool,
     pub self_stream: bool,
+}
+
+/// The quality a client wants of one video track it receives (`voice_video_quality`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceVideoQuality {
+    /// The m-line the track arrives on, as the server's `voice_offer` listed it.
+    pub mid: String,
+    pub quality: VideoQuality,
+}
+
+/// The most of a video track a client wants. Cameras are sent in three simulcast layers
+/// (quarter, half and full resolution): `low`, `medium` and `high` cap the layer forwarded
+/// (the server may send a lower one when the bandwidth is short); a screen share has one
+/// layer, which all three mean. `off` forwards nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoQuality {
+    Off,
+    Low,
+    Medium,
+    High,
 }
 
 /// The server's offer of what the client receives.

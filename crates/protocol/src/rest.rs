@@ -45,6 +45,8 @@ pub enum ErrorCode {
     UnknownChannel,
     /// 409 (voice ops): the voice channel holds as many people as it may.
     VoiceChannelFull,
+    /// 404 (voice ops): no video track reaches you on this m-line (any more).
+    UnknownTrack,
     /// 405: the path exists, the method does not.
     MethodNotAllowed,
     /// 409: the username is taken.

@@ -10,6 +10,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request, header};
 use axum::middleware;
+use axum::serve::ListenerExt;
 use madang_domain::IdGenerator;
 use madang_store::Store;
 use tokio::net::TcpListener;
@@ -132,8 +133,17 @@ impl Application {
             }
         });
         tracing::info!(address = %self.local_addr(), "madang is serving");
+        // Frames go out as soon as they are written: with Nagle's algorithm, a small frame
+        // written while an earlier one is unacknowledged waits for the client's delayed ACK
+        // (40 ms on Linux), as the SFU's offer did behind its answer to a voice join. Batched
+        // writes (a flush per queue drain) still fill whole segments.
+        let listener = self.listener.tap_io(|connection| {
+            if let Err(error) = connection.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         let served = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -79,7 +79,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden | ErrorCode::Banned | ErrorCode::CrossOriginRefused => {
             StatusCode::FORBIDDEN
         }
-        ErrorCode::NotFound | ErrorCode::UnknownChannel => StatusCode::NOT_FOUND,
+        ErrorCode::NotFound | ErrorCode::UnknownChannel | ErrorCode::UnknownTrack => {
+            StatusCode::NOT_FOUND
+        }
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::UsernameTaken
         | ErrorCode::EmailTaken

@@ -1,7 +1,7 @@
 //! Voice end to end: real gateway WebSockets for signalling and str0m clients doing real ICE,
 //! DTLS and SRTP over loopback UDP to the server's voice socket. Each client publishes an
-//! audio track (frames numbered in their payload) and records what it receives, so the tests
-//! can tell which frames the SFU forwarded.
+//! audio track, and optionally a camera (frames numbered in their payload), and records what it
+//! receives, so the tests can tell which frames the SFU forwarded.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -54,14 +54,23 @@ impl PeerStats {
     }
 }
 
+/// The first VP8 bytes of a camera frame: a keyframe header (RFC 6386 §9.1, 640×480), so the
+/// SFU may start forwarding at any frame; the frame's number follows.
+const VP8_KEYFRAME_HEADER: [u8; 10] = [0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01];
+
 enum PeerCommand {
-    /// The first offer: one sendonly audio m-line and a data channel, as the web client does.
-    JoinOffer(oneshot::Sender<(SdpOffer, String)>),
+    /// The first offer: one sendonly audio m-line (and with `camera` a sendonly video one) and a
+    /// data channel, as the web client does; the offer and its track labels.
+    JoinOffer {
+        camera: bool,
+        reply: oneshot::Sender<(SdpOffer, Vec<Value>)>,
+    },
     AcceptAnswer(SdpAnswer),
     AcceptOffer(SdpOffer, oneshot::Sender<SdpAnswer>),
     /// A later offer restarting ICE, as after a network change or a resume.
     RestartOffer(oneshot::Sender<SdpOffer>),
-    /// Start or stop writing Opus frames every 20 ms (loud, so the speaking flag turns on).
+    /// Start or stop writing Opus frames every 20 ms (loud, so the speaking flag turns on),
+    /// and a camera frame with each when publishing a camera.
     Send(bool),
 }
 
@@ -85,9 +94,19 @@ impl Peer {
         }
     }
 
+    /// The first offer, with a microphone only; the offer and the audio m-line.
     async fn join_offer(&self) -> (SdpOffer, String) {
+        let (offer, tracks) = self.offer_tracks(false).await;
+        let mid = tracks[0]["mid"].as_str().unwrap().to_owned();
+        (offer, mid)
+    }
+
+    /// The first offer and its track labels; with `camera`, a camera too.
+    async fn offer_tracks(&self, camera: bool) -> (SdpOffer, Vec<Value>) {
         let (reply, offer) = oneshot::channel();
-        self.commands.send(PeerCommand::JoinOffer(reply)).unwrap();
+        self.commands
+            .send(PeerCommand::JoinOffer { camera, reply })
+            .unwrap();
         offer.await.unwrap()
     }
 
@@ -141,6 +160,7 @@ async fn run_peer(
     let mut buffer = vec![0; 2048];
     let mut pending: Option<SdpPendingOffer> = None;
     let mut audio_mid: Option<Mid> = None;
+    let mut camera_mid: Option<Mid> = None;
     let mut sending = false;
     let mut next_audio = Instant::now();
     loop {
@@ -154,7 +174,12 @@ async fn run_peer(
                 }
                 Ok(Output::Event(Event::Connected)) => stats.send_modify(|s| s.connected = true),
                 Ok(Output::Event(Event::MediaData(data))) => {
-                    let number = u64::from_be_bytes(data.data[..8].try_into().unwrap());
+                    let at = if data.params.spec().codec == Codec::Vp8 {
+                        VP8_KEYFRAME_HEADER.len()
+                    } else {
+                        0
+                    };
+                    let number = u64::from_be_bytes(data.data[at..at + 8].try_into().unwrap());
                     stats.send_modify(|s| {
                         s.received
                             .entry(data.mid.to_string())
@@ -187,14 +212,20 @@ async fn run_peer(
             command = commands.recv() => {
                 let Some(command) = command else { return };
                 match command {
-                    PeerCommand::JoinOffer(reply) => {
+                    PeerCommand::JoinOffer { camera, reply } => {
                         let mut change = rtc.sdp_api();
                         let mid = change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
+                        let mut tracks = vec![json!({"mid": mid.to_string(), "kind": "audio"})];
+                        audio_mid = Some(mid);
+                        if camera {
+                            let mid = change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+                            tracks.push(json!({"mid": mid.to_string(), "kind": "camera"}));
+                            camera_mid = Some(mid);
+                        }
                         change.add_channel("madang".into());
                         let (offer, pending_offer) = change.apply().expect("an offer");
                         pending = Some(pending_offer);
-                        audio_mid = Some(mid);
-                        let _ = reply.send((offer, mid.to_string()));
+                        let _ = reply.send((offer, tracks));
                     }
                     PeerCommand::AcceptAnswer(answer) => {
                         rtc.sdp_api()
@@ -240,6 +271,21 @@ async fn run_peer(
                             .write(pt, now, time, payload)
                             .expect("an audio frame is written");
                         stats.send_modify(|s| s.sent = number + 1);
+                    }
+                    if let Some(writer) = camera_mid.and_then(|mid| rtc.writer(mid)) {
+                        let pt = writer
+                            .payload_params()
+                            .find(|p| p.spec().codec == Codec::Vp8)
+                            .map(|p| p.pt())
+                            .expect("VP8 is negotiated");
+                        let mut payload = VP8_KEYFRAME_HEADER.to_vec();
+                        payload.extend(number.to_be_bytes());
+                        payload.resize(1_000, 0x42);
+                        let time = MediaTime::from_millis(number * 20)
+                            .rebase(str0m::media::Frequency::NINETY_KHZ);
+                        writer
+                            .write(pt, now, time, payload)
+                            .expect("a camera frame is written");
                     }
                 }
             }
@@ -536,6 +582,121 @@ async fn audio_flows_between_two_people_and_mute_stops_it(backend: Backend) {
                 .any(|n| *n >= unmuted_from)
         })
         .await;
+    g.app.stop().await;
+}
+
+/// Sends `voice_video_quality` for `mid`, then one for an m-line that does not exist, whose
+/// refusal shows that the first was applied: a connection runs its voice ops in order.
+async fn set_video_quality(session: &mut Session, mid: &str, quality: &str) {
+    session
+        .send(
+            "voice_video_quality",
+            json!({"mid": mid, "quality": quality}),
+        )
+        .await;
+    session
+        .send(
+            "voice_video_quality",
+            json!({"mid": "no-such-mid", "quality": "low"}),
+        )
+        .await;
+    let refused = session.op("voice_error").await;
+    assert_eq!(refused["code"], "unknown_track", "{refused}");
+}
+
+async fn a_hidden_camera_is_not_forwarded_and_bad_quality_wishes_are_refused(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let g = guild(app).await;
+    let mut alice = Session::identify(&g.app, &g.alice).await;
+    let mut bob = Session::identify(&g.app, &g.bob).await;
+    let mut alice_peer = Peer::start().await;
+    let mut bob_peer = Peer::start().await;
+    // Alice publishes her microphone and camera; Bob receives both.
+    let (offer, tracks) = alice_peer.offer_tracks(true).await;
+    alice
+        .send(
+            "voice_join",
+            json!({"channel_id": g.voice_channel, "offer": offer, "tracks": tracks,
+                   "self_mute": false, "self_deaf": false}),
+        )
+        .await;
+    let answer = alice.op("voice_answer").await;
+    alice_peer.accept_answer(serde_json::from_value(answer["answer"].clone()).unwrap());
+    alice_peer
+        .wait_for("Alice connected", |s| s.connected)
+        .await;
+    bob.join(&bob_peer, &g.voice_channel).await;
+    let offered = bob.answer_offer(&bob_peer).await;
+    let mid_of = |kind: &str| {
+        offered.iter().find(|t| t["kind"] == kind).unwrap()["mid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (audio_at_bob, camera_at_bob) = (mid_of("audio"), mid_of("camera"));
+    alice.answer_offer(&alice_peer).await;
+    bob_peer.wait_for("Bob connected", |s| s.connected).await;
+    alice_peer.send_audio(true);
+    bob_peer
+        .wait_for("Alice's camera at Bob", |s| {
+            s.received_on(&camera_at_bob).len() >= 10
+        })
+        .await;
+
+    // Bob hides Alice's video: her camera no longer reaches him, her audio still does.
+    set_video_quality(&mut bob, &camera_at_bob, "off").await;
+    let hidden_from = alice_peer.stats().sent;
+    let leaked =
+        received_while_sending(&mut alice_peer, &bob_peer, &camera_at_bob, hidden_from, 25).await;
+    assert!(
+        leaked.is_empty(),
+        "a hidden camera was forwarded: {leaked:?}"
+    );
+    bob_peer
+        .wait_for("Alice's audio while her camera is hidden", |s| {
+            s.received_on(&audio_at_bob)
+                .iter()
+                .any(|n| *n >= hidden_from)
+        })
+        .await;
+    // Showing it again asks for a layer, and the camera comes back.
+    set_video_quality(&mut bob, &camera_at_bob, "low").await;
+    let shown_from = alice_peer.stats().sent;
+    bob_peer
+        .wait_for("Alice's camera shown again", |s| {
+            s.received_on(&camera_at_bob)
+                .iter()
+                .any(|n| *n >= shown_from)
+        })
+        .await;
+
+    // Audio is no video; a session without the call has nothing to ask about; an unknown
+    // quality is a malformed frame.
+    bob.send(
+        "voice_video_quality",
+        json!({"mid": audio_at_bob, "quality": "off"}),
+    )
+    .await;
+    assert_eq!(bob.op("voice_error").await["code"], "unknown_track");
+    let mut bobs_other_device = Session::identify(&g.app, &g.bob).await;
+    bobs_other_device
+        .send(
+            "voice_video_quality",
+            json!({"mid": camera_at_bob, "quality": "off"}),
+        )
+        .await;
+    assert_eq!(
+        bobs_other_device.op("voice_error").await["code"],
+        "conflict"
+    );
+    bob.send(
+        "voice_video_quality",
+        json!({"mid": camera_at_bob, "quality": "ultra"}),
+    )
+    .await;
+    assert_eq!(bob.client.closed().await, Some(4002));
     g.app.stop().await;
 }
 
@@ -906,6 +1067,7 @@ on_both_backends!(
     removal_from_the_guild_or_channel_ends_the_call,
     a_call_outlives_a_resumed_connection_and_ends_with_ice_or_logout,
     audio_flows_between_two_people_and_mute_stops_it,
+    a_hidden_camera_is_not_forwarded_and_bad_quality_wishes_are_refused,
     leaving_removes_the_track_and_tells_the_guild,
     joins_outside_ones_guilds_voice_channels_are_refused,
     a_server_muted_member_cannot_unmute_and_can_be_disconnected,
@@ -1085,7 +1247,16 @@ async fn a_call_spans_nodes_with_media_on_the_holding_node_only() {
     assert_eq!(alice_peer.stats().sources, HashSet::from([holder]));
     assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
 
-    // Bob's ops keep going to the holder: mute shows, then he leaves and Alice renegotiates.
+    // Bob's ops keep going to the holder: its SFU knows the m-lines he receives on (this
+    // node's driver would answer `conflict`: it has no call of his), mute shows, then he
+    // leaves and Alice renegotiates.
+    bob.send(
+        "voice_video_quality",
+        json!({"mid": alice_at_bob, "quality": "off"}),
+    )
+    .await;
+    let refused = bob.op("voice_error").await;
+    assert_eq!(refused["code"], "unknown_track", "{refused}");
     bob.set_flags(true).await;
     assert_eq!(alice.voice_state_of(&g.bob.id).await["self_mute"], true);
     bob.send("voice_leave", Value::Null).await;

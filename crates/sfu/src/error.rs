@@ -52,6 +52,20 @@ pub enum SfuError {
         track: TrackId,
     },
 
+    /// The subscriber has no usable m-line with this `mid`: it never had one, the track on it
+    /// ended, or the answer that makes it usable has not been applied yet.
+    #[error("participant {subscriber} receives nothing on m-line {mid:?}")]
+    UnknownMid {
+        /// The participant that was asked about.
+        subscriber: ParticipantId,
+        /// The m-line it named.
+        mid: String,
+    },
+
+    /// Only video tracks can be paused.
+    #[error("track {0} is not a video track")]
+    NotVideo(TrackId),
+
     /// An answer arrived but no offer from the SFU is waiting for one: it answers an offer
     /// that was rolled back because the client's own offer crossed it (see the crate docs).
     #[error("participant {0} sent an answer but no offer is pending")]

@@ -33,6 +33,8 @@ pub(crate) struct Forwarder {
     target_rid: Option<Rid>,
     /// The highest layer the subscriber asked for.
     pub(crate) max_layer: VideoLayer,
+    /// The subscriber does not want this video now (its tile is hidden): nothing is forwarded.
+    paused: bool,
     /// Bitrate of that layer as last measured: what the bandwidth estimator should probe for.
     pub(crate) wanted_bps: u64,
     /// The last frame written: its outgoing timestamp and arrival time.
@@ -46,8 +48,25 @@ impl Forwarder {
             source: None,
             target_rid: None,
             max_layer: VideoLayer::default(),
+            paused: false,
             wanted_bps: 0,
             last_out: None,
+        }
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Stops or resumes forwarding. A paused forwarder forgets its layer, so forwarding
+    /// resumes on a keyframe, on whichever layer fits by then; the outgoing timeline goes on
+    /// from the last frame written, so the subscriber's decoder sees time pass, not jump back.
+    pub(crate) fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if paused {
+            self.source = None;
+            self.target_rid = None;
+            self.wanted_bps = 0;
         }
     }
 
@@ -201,6 +220,31 @@ mod tests {
         assert_eq!(
             forwarder.on_frame(Some("l".into()), t(7_021_000), switch, false),
             Some(t(521_000))
+        );
+    }
+
+    #[test]
+    fn a_resumed_forwarder_waits_for_a_keyframe_and_continues_the_timeline() {
+        let start = Instant::now();
+        let mut forwarder = Forwarder::new(true);
+        forwarder.set_target(Some("h".into()));
+        assert_eq!(
+            forwarder.on_frame(Some("h".into()), t(90_000), start, true),
+            Some(t(90_000))
+        );
+        forwarder.set_paused(true);
+        assert_eq!(forwarder.target_rid(), None);
+        forwarder.set_paused(false);
+        forwarder.set_target(Some("l".into()));
+        let later = start + Duration::from_secs(2);
+        assert_eq!(
+            forwarder.on_frame(Some("l".into()), t(5_000), later, false),
+            None
+        );
+        // Two seconds after the last frame written, whatever the new layer's own clock says.
+        assert_eq!(
+            forwarder.on_frame(Some("l".into()), t(5_000), later, true),
+            Some(t(270_000))
         );
     }
 

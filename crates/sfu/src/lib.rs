@@ -64,7 +64,8 @@
 //! FIR each lead to a keyframe request to the publisher, rate-limited per layer. Simulcast
 //! publishers send several layers; each subscriber receives one, chosen from its wished layer
 //! ([`Sfu::set_max_video_layer`]), its bandwidth estimate (transport-wide congestion control)
-//! and [`SfuConfig::max_subscriber_video_bitrate`].
+//! and [`SfuConfig::max_subscriber_video_bitrate`]. A subscriber that hides a video pauses it
+//! ([`Sfu::set_video_paused`]): nothing is forwarded until it resumes, on a fresh keyframe.
 //!
 //! # Known limits
 //!

@@ -353,7 +353,10 @@ impl Participant {
     }
 
     /// Tells the bandwidth estimator toward this participant how much the wished simulcast
-    /// layers need (capped at `cap_bps`), so it probes for room to switch up.
+    /// layers need (capped at `cap_bps`), so it probes for room to switch up. The same rate is
+    /// the minimum to sustain: while a lower layer is forwarded, padding (capped by the
+    /// estimate) makes up the difference, or the estimate would only follow what is sent and
+    /// never leave room to switch up (str0m's advice for SFUs).
     pub(crate) fn update_desired_bitrate(&mut self, cap_bps: u64) {
         let wanted: u64 = self
             .subscriptions
@@ -365,7 +368,7 @@ impl Participant {
             self.desired_bitrate_bps = desired;
             self.rtc
                 .bwe()
-                .set_bitrate(Bitrate::ZERO, Bitrate::bps(desired));
+                .set_bitrate(Bitrate::bps(desired), Bitrate::bps(desired));
             self.needs_poll = true;
         }
     }

@@ -257,6 +257,57 @@ impl Sfu {
         Ok(())
     }
 
+    /// Stops (or resumes) forwarding `track` to `subscriber`, for example while the
+    /// subscriber hides that video: a paused track costs no bandwidth toward it. Resuming asks
+    /// the publisher for a keyframe, so the picture comes back at once. Works with and without
+    /// simulcast; audio tracks cannot be paused.
+    pub fn set_video_paused(
+        &mut self,
+        subscriber: ParticipantId,
+        track: TrackId,
+        paused: bool,
+    ) -> Result<(), SfuError> {
+        if track.kind.is_audio() {
+            return Err(SfuError::NotVideo(track));
+        }
+        let cap = self.config.max_subscriber_video_bitrate;
+        let p = self.participant_mut(subscriber)?;
+        let forwarder = &mut p
+            .subscription_mut(track)
+            .ok_or(SfuError::NotSubscribed { subscriber, track })?
+            .forwarder;
+        if forwarder.is_paused() == paused {
+            return Ok(());
+        }
+        forwarder.set_paused(paused);
+        p.update_desired_bitrate(cap);
+        if !paused && p.connectivity.connected {
+            self.choose_layer_and_request_keyframe(subscriber, track);
+        }
+        Ok(())
+    }
+
+    /// The track `subscriber` receives on its m-line `mid` (as named in
+    /// [`SfuEvent::SendOffer`]), once the subscriber's answer made that m-line usable.
+    pub fn received_track(
+        &self,
+        subscriber: ParticipantId,
+        mid: &str,
+    ) -> Result<TrackId, SfuError> {
+        let p = self
+            .participants
+            .get(&subscriber)
+            .ok_or(SfuError::UnknownParticipant(subscriber))?;
+        p.subscriptions
+            .iter()
+            .find(|s| s.active_mid().is_some_and(|active| &*active == mid))
+            .map(|s| s.track)
+            .ok_or_else(|| SfuError::UnknownMid {
+                subscriber,
+                mid: mid.to_owned(),
+            })
+    }
+
     /// Starts an ICE restart from the server side: the next offer to the participant carries
     /// new ICE credentials. Clients restart ICE themselves with a new offer instead, through
     /// [`Sfu::handle_offer`].
@@ -733,16 +784,25 @@ impl Sfu {
             if !subscriber.connectivity.connected {
                 continue;
             }
-            let budget = video_budget(subscriber, self.config.max_subscriber_video_bitrate);
             let Some(subscription) = subscriber.subscription_mut(track) else {
                 continue;
             };
             let Some(mid) = subscription.active_mid() else {
                 continue;
             };
-            let forwarder = &mut subscription.forwarder;
+            if subscription.forwarder.is_paused() {
+                continue;
+            }
             if data.rid.is_some() {
-                forwarder.wanted_bps = wanted_bitrate(&layers, forwarder.max_layer);
+                subscription.forwarder.wanted_bps =
+                    wanted_bitrate(&layers, subscription.forwarder.max_layer);
+            }
+            let budget = video_budget(subscriber, track, self.config.max_subscriber_video_bitrate);
+            let forwarder = &mut subscriber
+                .subscription_mut(track)
+                .expect("found above")
+                .forwarder;
+            if data.rid.is_some() {
                 let layer = select_layer(
                     &layers,
                     forwarder.max_layer,
@@ -793,6 +853,10 @@ impl Sfu {
         else {
             return;
         };
+        // A paused track's frozen picture needs no keyframe; resuming asks for one.
+        if subscription.forwarder.is_paused() {
+            return;
+        }
         let track = subscription.track;
         let rid = subscription.forwarder.current_rid();
         if let Some(publisher) = self.participants.get_mut(&track.publisher) {
@@ -808,7 +872,9 @@ impl Sfu {
         let video: Vec<TrackId> = p
             .subscriptions
             .iter()
-            .filter(|s| !s.track.kind.is_audio() && s.active_mid().is_some())
+            .filter(|s| {
+                !s.track.kind.is_audio() && s.active_mid().is_some() && !s.forwarder.is_paused()
+            })
             .map(|s| s.track)
             .collect();
         for track in video {
@@ -832,11 +898,14 @@ impl Sfu {
         let Some(p) = self.participants.get_mut(&subscriber) else {
             return;
         };
-        let budget = video_budget(p, cap);
+        let budget = video_budget(p, track, cap);
         let Some(subscription) = p.subscription_mut(track) else {
             return;
         };
         let forwarder = &mut subscription.forwarder;
+        if forwarder.is_paused() {
+            return;
+        }
         let rid = select_layer(&layers, forwarder.max_layer, budget, None);
         forwarder.set_target(rid);
         let rid = forwarder.target_rid();
@@ -874,16 +943,38 @@ fn label_map(labels: &[TrackLabel]) -> Result<HashMap<Mid, TrackKind>, SfuError>
     Ok(by_mid)
 }
 
-/// The bitrate one video track toward this subscriber may use: its bandwidth estimate, capped
-/// by the configuration, shared evenly by the video tracks it receives.
-fn video_budget(subscriber: &Participant, cap_bps: u64) -> u64 {
-    let video_tracks = subscriber
+/// The bitrate `track` toward this subscriber may use: its bandwidth estimate, capped by the
+/// configuration, shared by the video tracks it receives in proportion to the bitrate of the
+/// layer each is wished at, so one large tile is not held to the share of a thumbnail. A track
+/// with no measured wish yet (or without simulcast, whose bitrate the SFU cannot choose)
+/// counts as wanting an even share; paused tracks get nothing.
+fn video_budget(subscriber: &Participant, track: TrackId, cap_bps: u64) -> u64 {
+    let videos: Vec<(TrackId, u64)> = subscriber
         .subscriptions
         .iter()
-        .filter(|s| !s.track.kind.is_audio() && s.active_mid().is_some())
-        .count()
-        .max(1) as u64;
-    subscriber.bandwidth_estimate_bps.min(cap_bps) / video_tracks
+        .filter(|s| {
+            !s.track.kind.is_audio() && s.active_mid().is_some() && !s.forwarder.is_paused()
+        })
+        .map(|s| (s.track, s.forwarder.wanted_bps))
+        .collect();
+    let total = u128::from(subscriber.bandwidth_estimate_bps.min(cap_bps));
+    let even_share = total / videos.len().max(1) as u128;
+    let weight = |wanted: u64| {
+        if wanted > 0 {
+            u128::from(wanted)
+        } else {
+            even_share
+        }
+    };
+    let weights: u128 = videos.iter().map(|&(_, wanted)| weight(wanted)).sum();
+    let own = videos
+        .iter()
+        .find(|&&(t, _)| t == track)
+        .map_or(even_share, |&(_, wanted)| weight(wanted));
+    if weights == 0 {
+        return u64::try_from(even_share).unwrap_or(u64::MAX);
+    }
+    u64::try_from(total * own / weights).unwrap_or(u64::MAX)
 }
 
 /// Writes one frame into a subscriber's m-line with the payload type it negotiated for the

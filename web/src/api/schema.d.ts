@@ -586,6 +586,14 @@ export interface components {
         } | {
             /** @enum {string} */
             op: "voice_leave";
+        } | {
+            /**
+             * @description How much of one received video track the client wants: the layer its tile needs, or
+             *     none while the video is hidden.
+             */
+            d: components["schemas"]["VoiceVideoQuality"];
+            /** @enum {string} */
+            op: "voice_video_quality";
         };
         CreateBan: {
             /** @description Up to 512 characters. */
@@ -669,7 +677,7 @@ export interface components {
          * @description Stable, machine-readable error codes. The HTTP status of each is fixed.
          * @enum {string}
          */
-        ErrorCode: "invalid_json" | "invalid_parameter" | "unsupported_media_type" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "banned" | "not_found" | "unknown_channel" | "voice_channel_full" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "invite_expired" | "invite_used_up" | "invite_revoked" | "payload_too_large" | "rate_limited" | "cross_origin_refused" | "internal" | "unavailable";
+        ErrorCode: "invalid_json" | "invalid_parameter" | "unsupported_media_type" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "banned" | "not_found" | "unknown_channel" | "voice_channel_full" | "unknown_track" | "method_not_allowed" | "username_taken" | "email_taken" | "conflict" | "invite_expired" | "invite_used_up" | "invite_revoked" | "payload_too_large" | "rate_limited" | "cross_origin_refused" | "internal" | "unavailable";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description A human-readable explanation in English; clients translate by `code`. */
@@ -975,6 +983,14 @@ export interface components {
             id: components["schemas"]["Id"];
             username: string;
         };
+        /**
+         * @description The most of a video track a client wants. Cameras are sent in three simulcast layers
+         *     (quarter, half and full resolution): `low`, `medium` and `high` cap the layer forwarded
+         *     (the server may send a lower one when the bandwidth is short); a screen share has one
+         *     layer, which all three mean. `off` forwards nothing.
+         * @enum {string}
+         */
+        VideoQuality: "off" | "low" | "medium" | "high";
         /** @description An SDP answer: the server's to a client offer, or the client's to a server offer. */
         VoiceAnswer: {
             answer: components["schemas"]["SessionDescription"];
@@ -1051,6 +1067,12 @@ export interface components {
             kind: components["schemas"]["VoiceTrackKind"];
             /** @description The m-line's `mid` (`RTCRtpTransceiver.mid`). */
             mid: string;
+        };
+        /** @description The quality a client wants of one video track it receives (`voice_video_quality`). */
+        VoiceVideoQuality: {
+            /** @description The m-line the track arrives on, as the server's `voice_offer` listed it. */
+            mid: string;
+            quality: components["schemas"]["VideoQuality"];
         };
     };
     responses: never;

@@ -76,6 +76,7 @@ export const en = {
       not_found: 'Not found.',
       unknown_channel: 'That voice channel does not exist.',
       voice_channel_full: 'That voice channel is full.',
+      unknown_track: 'That video is no longer shared.',
       method_not_allowed: 'The request was not understood.',
       username_taken: 'That username is taken.',
       email_taken: 'That email is already registered.',

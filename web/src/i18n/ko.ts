@@ -76,6 +76,7 @@ export const ko: Messages = {
       not_found: '찾을 수 없어요.',
       unknown_channel: '없는 음성 채널이에요.',
       voice_channel_full: '음성 채널이 꽉 찼어요.',
+      unknown_track: '더 이상 공유되지 않는 영상이에요.',
       method_not_allowed: '요청을 이해하지 못했어요.',
       username_taken: '이미 사용 중인 사용자 이름이에요.',
       email_taken: '이미 가입된 이메일이에요.',

@@ -468,4 +468,82 @@ describe('VoiceClient', () => {
     expect(t.client.getSnapshot()).toMatchObject({ status: 'idle', error: 'session_lost' });
     expect(t.ops()).not.toContain('voice_leave');
   });
+
+  it('tells the server only changed video quality wishes, for received video only, after the answer that made the m-line usable', async () => {
+    const t = setup();
+    await t.joined();
+    t.client.handleFrame({
+      op: 'voice_offer',
+      d: {
+        offer: { type: 'offer', sdp: 'mids 1,2,3' },
+        tracks: [
+          { mid: '1', user_id: '7', kind: 'audio' },
+          { mid: '2', user_id: '7', kind: 'camera' },
+          { mid: '3', user_id: '8', kind: 'camera' },
+        ],
+      },
+    });
+    // Asked while the server's offer is still being answered: sent after the answer.
+    t.client.setVideoQuality('2', 'low');
+    await settled(t.client);
+    expect(t.ops()).toEqual(['voice_join', 'voice_answer', 'voice_video_quality']);
+    expect(t.last('voice_video_quality').d).toEqual({ mid: '2', quality: 'low' });
+
+    // `high` is what the server starts with; the same wish again and audio m-lines send nothing.
+    t.client.setVideoQuality('3', 'high');
+    t.client.setVideoQuality('2', 'low');
+    t.client.setVideoQuality('1', 'off');
+    t.client.setVideoQuality('9', 'off');
+    await settled(t.client);
+    expect(t.ops().filter((op) => op === 'voice_video_quality')).toHaveLength(1);
+
+    t.client.setVideoQuality('2', 'off');
+    await settled(t.client);
+    expect(t.last('voice_video_quality').d).toEqual({ mid: '2', quality: 'off' });
+
+    // A refusal for a track that just ended is no failure of the call.
+    t.client.handleFrame({ op: 'voice_error', d: { code: 'unknown_track', message: 'gone' } });
+    await settled(t.client);
+    expect(t.client.getSnapshot()).toMatchObject({ status: 'connected', error: null });
+  });
+
+  it('forgets the wishes of ended tracks, and tells unsent wishes after a resume', async () => {
+    let online = true;
+    const sent: VoiceClientFrame[] = [];
+    const t = setup({
+      signal: (frame) => {
+        if (!online) return false;
+        sent.push(frame);
+        return true;
+      },
+    });
+    await t.client.join('10', '20');
+    t.client.handleFrame({ op: 'voice_answer', d: { answer: { type: 'answer', sdp: 'server answer' } } });
+    await settled(t.client);
+    t.pc().setConnection('connected');
+    await t.serverOffer([{ mid: '2', user_id: '7', kind: 'camera' }]);
+    t.client.setVideoQuality('2', 'low');
+    await settled(t.client);
+    const qualities = () => sent.filter((frame) => frame.op === 'voice_video_quality').map((frame) => frame.d);
+    expect(qualities()).toEqual([{ mid: '2', quality: 'low' }]);
+
+    // The camera went off and on again: it arrives on a new m-line, at `high` on the server.
+    await t.serverOffer([{ mid: '4', user_id: '7', kind: 'camera' }]);
+    t.client.setVideoQuality('4', 'low');
+    await settled(t.client);
+    expect(qualities()).toEqual([
+      { mid: '2', quality: 'low' },
+      { mid: '4', quality: 'low' },
+    ]);
+
+    // The gateway is down when the tile shrinks further: the wish goes out after the resume.
+    online = false;
+    t.client.setVideoQuality('4', 'off');
+    await settled(t.client);
+    expect(qualities()).toHaveLength(2);
+    online = true;
+    t.client.resumed();
+    await settled(t.client);
+    expect(qualities().at(-1)).toEqual({ mid: '4', quality: 'off' });
+  });
 });

@@ -7,7 +7,7 @@
 // what the client receives. The client is the impolite side: it ignores a server offer that
 // arrives while its own offer is out, and the SFU makes that offer again after the answer.
 import type { Snowflake } from '../api/types';
-import type { OfferedTrack, SessionDescription, TrackKind, TrackLabel, VoiceClientFrame, VoiceServerFrame } from './protocol';
+import type { OfferedTrack, SessionDescription, TrackKind, TrackLabel, VideoQuality, VoiceClientFrame, VoiceServerFrame } from './protocol';
 
 export type VoiceStatus =
   /** Not in a call. */
@@ -129,6 +129,10 @@ export class VoiceClient {
   /** Something changed that the server must hear about in a new client offer. */
   private negotiationWanted = false;
   private iceRestartWanted = false;
+  /** The quality the app wants of each remote video, by the SFU's m-line. */
+  private wantedQuality = new Map<string, VideoQuality>();
+  /** The quality the server was told, by m-line; a track it was not told about gets `high`. */
+  private toldQuality = new Map<string, VideoQuality>();
   /** Every SDP step runs in order on this chain, so offers, answers and changes never interleave. */
   private chain: Promise<void> = Promise.resolve();
 
@@ -347,6 +351,18 @@ export class VoiceClient {
     }
   }
 
+  /**
+   * Asks for as much of the remote video on `mid` as its tile needs (`off` while it is hidden).
+   * Only changes reach the server, after every SDP step before them, so never before the answer
+   * that made the track's m-line usable.
+   */
+  setVideoQuality(mid: string, quality: VideoQuality): void {
+    const pc = this.pc;
+    if (!pc) return;
+    this.wantedQuality.set(mid, quality);
+    void this.enqueue(pc, async () => this.tellVideoQualities());
+  }
+
   /** Restarts ICE with a new client offer (the network changed or the connection dropped). */
   restartIce(): void {
     const pc = this.pc;
@@ -371,8 +387,9 @@ export class VoiceClient {
       await this.rollBackOwnOffer(pc);
       await this.offerIfWanted(pc);
     });
-    // Flag changes made while the socket was down were not sent.
+    // Flag changes made while the socket was down were not sent, nor were quality wishes.
     this.sendState();
+    void this.enqueue(pc, async () => this.tellVideoQualities());
   }
 
   /** A voice frame from the gateway. */
@@ -388,6 +405,8 @@ export class VoiceClient {
       case 'voice_error':
         if (this.snapshot.status === 'joining' && !this.joined) {
           this.teardown(frame.d.code);
+        } else if (frame.d.code === 'unknown_track') {
+          // A quality wish for a track that just ended: the offer removing it is on its way.
         } else if (pc && this.inCall()) {
           this.setState({ error: frame.d.code });
           // A refused offer gets no answer: take it back so negotiation can go on.
@@ -466,7 +485,25 @@ export class VoiceClient {
       const transceiver = byMid.get(offered.mid);
       if (transceiver) remote.push({ mid: offered.mid, userId: offered.user_id, kind: offered.kind, track: transceiver.receiver.track });
     }
+    // The server forgets a wish with its track (wishes for gone m-lines are dropped when told).
+    const mids = new Set(remote.map((track) => track.mid));
+    for (const mid of this.toldQuality.keys()) if (!mids.has(mid)) this.toldQuality.delete(mid);
     this.setState({ remote });
+  }
+
+  /** Sends the quality wishes the server does not know yet, for the videos received now. */
+  private tellVideoQualities(): void {
+    if (!this.joinSent || !this.inCall()) return;
+    const videos = new Set(this.snapshot.remote.filter((track) => track.kind !== 'audio').map((track) => track.mid));
+    for (const [mid, quality] of this.wantedQuality) {
+      if (!videos.has(mid)) {
+        this.wantedQuality.delete(mid);
+        continue;
+      }
+      if ((this.toldQuality.get(mid) ?? 'high') === quality) continue;
+      if (!this.options.signal({ op: 'voice_video_quality', d: { mid, quality } })) return;
+      this.toldQuality.set(mid, quality);
+    }
   }
 
   /** The client's sending m-lines and what each carries. */
@@ -584,6 +621,8 @@ export class VoiceClient {
     this.offerOut = false;
     this.negotiationWanted = false;
     this.iceRestartWanted = false;
+    this.wantedQuality.clear();
+    this.toldQuality.clear();
     this.chain = Promise.resolve();
     this.setState({ ...idle(this.snapshot.devices), selfMute: this.snapshot.selfMute, selfDeaf: this.snapshot.selfDeaf, error });
   }

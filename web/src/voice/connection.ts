@@ -3,6 +3,7 @@
 import { api, apiClient } from '../api/endpoints';
 import { useSession } from '../auth/session';
 import { gateway } from '../gateway/connection';
+import { TileQualities } from './videoQuality';
 import { VoiceClient, type DeviceChoice } from './VoiceClient';
 
 const devicesKey = 'madang.voiceDevices';
@@ -21,6 +22,8 @@ async function iceServers(): Promise<RTCIceServer[]> {
 }
 
 export const voice = new VoiceClient({ signal: (frame) => gateway.sendVoice(frame), iceServers, devices: savedDevices() });
+/** Remote camera tiles on screen, whose sizes choose the layer the server forwards. */
+export const tileQualities = new TileQualities((mid, quality) => voice.setVideoQuality(mid, quality));
 
 gateway.on('voice', (frame) => voice.handleFrame(frame));
 // A new session (not a resume) does not own the old session's call: join again.

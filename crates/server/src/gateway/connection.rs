@@ -238,6 +238,7 @@ impl Connection {
             | ClientFrame::VoiceOffer(_)
             | ClientFrame::VoiceAnswer(_)
             | ClientFrame::VoiceState(_)
+            | ClientFrame::VoiceVideoQuality(_)
             | ClientFrame::VoiceLeave) => self.voice(voice_op).await,
         }
     }
@@ -291,6 +292,10 @@ impl Connection {
                     self_video: state.self_video,
                     self_stream: state.self_stream,
                 },
+            },
+            ClientFrame::VoiceVideoQuality(wish) => VoiceOp::VideoQuality {
+                mid: wish.mid,
+                quality: wish.quality,
             },
             ClientFrame::VoiceLeave => VoiceOp::Leave,
             _ => unreachable!("only voice ops are passed in"),
@@ -712,7 +717,7 @@ impl Connection {
 /// A client frame, or the close code for why it is not one: 4001 for an op the client may
 /// not send, 4002 for anything undecodable.
 fn decode(text: &str) -> Result<ClientFrame, End> {
-    const CLIENT_OPS: [&str; 10] = [
+    const CLIENT_OPS: [&str; 11] = [
         "heartbeat",
         "identify",
         "resume",
@@ -723,6 +728,7 @@ fn decode(text: &str) -> Result<ClientFrame, End> {
         "voice_answer",
         "voice_state",
         "voice_leave",
+        "voice_video_quality",
     ];
     /// Ops that carry SDP, and so may be as large as the WebSocket layer allows.
     const SDP_OPS: [&str; 3] = ["voice_join", "voice_offer", "voice_answer"];

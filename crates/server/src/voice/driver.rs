@@ -11,12 +11,13 @@ use std::time::Instant;
 use axum::extract::ws::Utf8Bytes;
 use madang_protocol::Id;
 use madang_protocol::gateway::{
-    DispatchType, SdpType, ServerFrame, SessionDescription, VoiceAnswer, VoiceReceivedTrack,
-    VoiceServerOffer, VoiceSpeaking,
+    DispatchType, SdpType, ServerFrame, SessionDescription, VideoQuality, VoiceAnswer, VoiceError,
+    VoiceReceivedTrack, VoiceServerOffer, VoiceSpeaking,
 };
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::{
-    Datagram, Input, LeaveReason, Output, ParticipantId, RoomId, Sfu, SfuConfig, SfuError, SfuEvent,
+    Datagram, Input, LeaveReason, Output, ParticipantId, RoomId, Sfu, SfuConfig, SfuError,
+    SfuEvent, VideoLayer,
 };
 use madang_store::{VoiceFlags, VoiceStateRow};
 use tokio::net::UdpSocket;
@@ -316,6 +317,18 @@ impl Driver {
                     .map(|participant| self.set_flags(participant, flags));
                 let _ = reply.send(result);
             }
+            Command::VideoQuality {
+                session_id,
+                user_id,
+                mid,
+                quality,
+                reply,
+            } => {
+                let result = self
+                    .call_of(session_id, user_id)
+                    .and_then(|participant| self.set_video_quality(participant, &mid, quality));
+                let _ = reply.send(result);
+            }
             Command::Leave {
                 session_id,
                 user_id,
@@ -331,11 +344,7 @@ impl Driver {
     }
 
     /// The user's call, if it was joined from this session.
-    fn call_of(
-        &self,
-        session_id: i64,
-        user_id: i64,
-    ) -> Result<ParticipantId, madang_protocol::gateway::VoiceError> {
+    fn call_of(&self, session_id: i64, user_id: i64) -> Result<ParticipantId, VoiceError> {
         self.by_user
             .get(&user_id)
             .filter(|p| {
@@ -351,7 +360,7 @@ impl Driver {
         &mut self,
         now: Instant,
         request: JoinRequest,
-    ) -> Result<madang_sfu::SdpAnswer, madang_protocol::gateway::VoiceError> {
+    ) -> Result<madang_sfu::SdpAnswer, VoiceError> {
         let room = RoomId(request.channel_id as u64);
         let previous = self.by_user.get(&request.user_id).copied();
         let others = self
@@ -427,6 +436,39 @@ impl Driver {
         });
     }
 
+    /// Applies a subscriber's wish for one video track it receives: a layer cap, or a pause.
+    fn set_video_quality(
+        &mut self,
+        participant: ParticipantId,
+        mid: &str,
+        quality: VideoQuality,
+    ) -> Result<(), VoiceError> {
+        let track = self
+            .sfu
+            .received_track(participant, mid)
+            .map_err(sfu_refusal)?;
+        if track.kind.is_audio() {
+            return Err(refusal(
+                ErrorCode::UnknownTrack,
+                format!("m-line {mid} carries audio, not video"),
+            ));
+        }
+        let layer = match quality {
+            VideoQuality::Off => None,
+            VideoQuality::Low => Some(VideoLayer::Low),
+            VideoQuality::Medium => Some(VideoLayer::Medium),
+            VideoQuality::High => Some(VideoLayer::High),
+        };
+        let result = match layer {
+            None => self.sfu.set_video_paused(participant, track, true),
+            Some(layer) => self
+                .sfu
+                .set_max_video_layer(participant, track, layer)
+                .and_then(|()| self.sfu.set_video_paused(participant, track, false)),
+        };
+        result.map_err(sfu_refusal)
+    }
+
     fn leave(&mut self, now: Instant, participant: ParticipantId) {
         // `ParticipantLeft` follows from the output, which removes the member.
         if let Err(error) = self.sfu.leave(now, participant) {
@@ -479,7 +521,7 @@ fn covers(control: &VoiceControl, member: &Member) -> bool {
 }
 
 /// What a refused SFU call tells the client.
-fn sfu_refusal(error: SfuError) -> madang_protocol::gateway::VoiceError {
+fn sfu_refusal(error: SfuError) -> VoiceError {
     match error {
         SfuError::RoomFull { limit, .. } => refusal(
             ErrorCode::VoiceChannelFull,
@@ -488,6 +530,10 @@ fn sfu_refusal(error: SfuError) -> madang_protocol::gateway::VoiceError {
         SfuError::NoPendingOffer(_) => refusal(
             ErrorCode::Conflict,
             "no offer of the server is waiting for an answer",
+        ),
+        SfuError::UnknownMid { mid, .. } => refusal(
+            ErrorCode::UnknownTrack,
+            format!("no video track reaches you on m-line {mid}"),
         ),
         SfuError::UnknownParticipant(_) => {
             refusal(ErrorCode::Conflict, "you are not in a voice channel")

@@ -24,7 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use anyhow::Context;
 use axum::extract::ws::Utf8Bytes;
 use madang_protocol::gateway::{
-    SdpType, SessionDescription, VoiceError, VoiceTrackKind, VoiceTrackLabel,
+    SdpType, SessionDescription, VideoQuality, VoiceError, VoiceTrackKind, VoiceTrackLabel,
 };
 use madang_protocol::rest::ErrorCode;
 use madang_sfu::{SdpAnswer, SdpOffer, TrackKind, TrackLabel};
@@ -104,6 +104,10 @@ pub enum VoiceOp {
     SetFlags {
         flags: VoiceFlags,
     },
+    VideoQuality {
+        mid: String,
+        quality: VideoQuality,
+    },
     Leave,
 }
 
@@ -151,6 +155,14 @@ pub enum Command {
         session_id: i64,
         user_id: i64,
         flags: VoiceFlags,
+        reply: Reply<()>,
+    },
+    VideoQuality {
+        session_id: i64,
+        user_id: i64,
+        /// The subscriber's m-line carrying the track.
+        mid: String,
+        quality: VideoQuality,
         reply: Reply<()>,
     },
     Leave {
@@ -265,6 +277,13 @@ pub fn command(request: VoiceRequest, reply: Reply<()>) -> Result<Command, Voice
             session_id,
             user_id,
             flags,
+            reply,
+        },
+        VoiceOp::VideoQuality { mid, quality } => Command::VideoQuality {
+            session_id,
+            user_id,
+            mid,
+            quality,
             reply,
         },
         VoiceOp::Leave => Command::Leave {

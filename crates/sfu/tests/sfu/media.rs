@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use madang_sfu::{ParticipantId, TrackId, TrackKind, VideoLayer};
+use madang_sfu::{ParticipantId, SfuError, TrackId, TrackKind, VideoLayer};
 
 use crate::harness::{Publish, World};
 
@@ -195,11 +195,11 @@ fn speaking_indicator_follows_the_audio_level_with_hysteresis() {
     assert_eq!(world.speaking_events(1), vec![true, false, true, false]);
 }
 
-/// Layers of the camera frames peer 2 received from peer 1, checking that every change of
-/// layer happens at a keyframe and that timestamps never go back.
-fn received_layers(world: &World) -> Vec<u8> {
+/// Layers of the camera frames `subscriber` received from peer 1, checking that every change
+/// of layer happens at a keyframe and that timestamps never go back.
+fn layers_at(world: &World, subscriber: u64) -> Vec<u8> {
     let frames = world
-        .browser(2)
+        .browser(subscriber)
         .frames_from(ParticipantId(1), TrackKind::Camera);
     for pair in frames.windows(2) {
         if pair[1].marker.layer != pair[0].marker.layer {
@@ -208,6 +208,10 @@ fn received_layers(world: &World) -> Vec<u8> {
         assert!(pair[1].time > pair[0].time, "time went back");
     }
     frames.iter().map(|f| f.marker.layer).collect()
+}
+
+fn received_layers(world: &World) -> Vec<u8> {
+    layers_at(world, 2)
 }
 
 #[test]
@@ -265,4 +269,156 @@ fn the_subscriber_bitrate_cap_keeps_a_subscriber_on_the_low_layer() {
         .frames_from(ParticipantId(1), TrackKind::Camera);
     assert!(frames.len() > 40);
     assert!(frames.iter().all(|f| f.marker.layer == b'l'));
+}
+
+#[test]
+fn two_subscribers_of_one_camera_get_the_layers_they_asked_for() {
+    let mut world = World::new();
+    let simulcast = Publish {
+        camera: true,
+        camera_simulcast: vec![("l", 300), ("h", 2_500)],
+        ..Publish::default()
+    };
+    world.join(1, 7, simulcast).unwrap();
+    world.join(2, 7, Publish::nothing()).unwrap();
+    world.join(3, 7, Publish::nothing()).unwrap();
+    world.run_until_connected();
+    // Peer 2 shows peer 1 in a thumbnail; peer 3 in a large tile (the default wish).
+    world
+        .sfu
+        .set_max_video_layer(ParticipantId(2), camera_of(1), VideoLayer::Low)
+        .unwrap();
+    world.run_for(Duration::from_secs(8));
+
+    let thumbnail = layers_at(&world, 2);
+    assert!(thumbnail.len() > 200, "{}", thumbnail.len());
+    assert!(thumbnail.iter().all(|&l| l == b'l'), "{thumbnail:?}");
+    let large = layers_at(&world, 3);
+    assert!(
+        large[large.len() - 60..].iter().all(|&l| l == b'h'),
+        "{large:?}"
+    );
+}
+
+#[test]
+fn a_paused_camera_is_not_forwarded_and_resumes_on_a_keyframe() {
+    let mut world = World::new();
+    let simulcast = Publish {
+        camera: true,
+        camera_simulcast: vec![("l", 300), ("h", 2_500)],
+        ..Publish::default()
+    };
+    world.join(1, 7, simulcast).unwrap();
+    world.join(2, 7, Publish::nothing()).unwrap();
+    world.join(3, 7, Publish::nothing()).unwrap();
+    world.run_until_connected();
+    world.run_for(Duration::from_secs(2));
+    assert!(layers_at(&world, 2).len() > 40);
+
+    world
+        .sfu
+        .set_video_paused(ParticipantId(2), camera_of(1), true)
+        .unwrap();
+    // Frames already on the wire still arrive; after that, nothing.
+    world.run_for(Duration::from_millis(200));
+    let paused_at = layers_at(&world, 2).len();
+    let others_before = layers_at(&world, 3).len();
+    world.run_for(Duration::from_secs(3));
+    assert_eq!(layers_at(&world, 2).len(), paused_at);
+    assert!(layers_at(&world, 3).len() > others_before + 80);
+
+    world
+        .sfu
+        .set_video_paused(ParticipantId(2), camera_of(1), false)
+        .unwrap();
+    // The publisher sends keyframes only when asked: the picture is back within moments.
+    world.run_for(Duration::from_millis(500));
+    let frames = world
+        .browser(2)
+        .frames_from(ParticipantId(1), TrackKind::Camera);
+    assert!(frames.len() > paused_at + 5, "{}", frames.len());
+    assert!(frames[paused_at].keyframe);
+    assert!(frames[paused_at].time > frames[paused_at - 1].time);
+}
+
+#[test]
+fn only_received_video_can_be_paused_and_mids_name_received_tracks() {
+    let mut world = World::new();
+    world.join(1, 7, Publish::audio_and_camera()).unwrap();
+    world.join(2, 7, Publish::nothing()).unwrap();
+    world.run_until_connected();
+    let audio = TrackId {
+        publisher: ParticipantId(1),
+        kind: TrackKind::Audio,
+    };
+    assert!(matches!(
+        world.sfu.set_video_paused(ParticipantId(2), audio, true),
+        Err(SfuError::NotVideo(_))
+    ));
+    let screen = TrackId {
+        publisher: ParticipantId(1),
+        kind: TrackKind::Screen,
+    };
+    assert!(matches!(
+        world.sfu.set_video_paused(ParticipantId(2), screen, true),
+        Err(SfuError::NotSubscribed { .. })
+    ));
+    assert!(matches!(
+        world
+            .sfu
+            .set_video_paused(ParticipantId(9), camera_of(1), true),
+        Err(SfuError::UnknownParticipant(_))
+    ));
+
+    for (mid, track) in world.browser(2).tracks.clone() {
+        assert_eq!(
+            world.sfu.received_track(ParticipantId(2), &mid).unwrap(),
+            track
+        );
+    }
+    assert!(matches!(
+        world.sfu.received_track(ParticipantId(2), "99"),
+        Err(SfuError::UnknownMid { .. })
+    ));
+}
+
+#[test]
+fn a_large_tile_is_not_held_to_the_bandwidth_share_of_a_thumbnail() {
+    // 900 kbit/s for everything peer 3 receives. Split evenly, each camera could use 450 and
+    // peer 1's high layer (2500-byte frames: 600 kbit/s) would not fit; shared by what each
+    // tile wants, the thumbnail of peer 2 needs 72 and leaves peer 1's camera the rest.
+    let mut world = World::with_config(|c| c.max_subscriber_video_bitrate = 900_000);
+    let simulcast = || Publish {
+        camera: true,
+        camera_simulcast: vec![("l", 300), ("h", 2_500)],
+        ..Publish::default()
+    };
+    world.join(1, 7, simulcast()).unwrap();
+    world.join(2, 7, simulcast()).unwrap();
+    world.join(3, 7, Publish::nothing()).unwrap();
+    world.run_until_connected();
+    world
+        .sfu
+        .set_max_video_layer(ParticipantId(3), camera_of(2), VideoLayer::Low)
+        .unwrap();
+    world.run_for(Duration::from_secs(8));
+
+    let layers_from = |publisher: u64| -> Vec<u8> {
+        world
+            .browser(3)
+            .frames_from(ParticipantId(publisher), TrackKind::Camera)
+            .iter()
+            .map(|f| f.marker.layer)
+            .collect()
+    };
+    let large = layers_from(1);
+    assert!(
+        large[large.len() - 60..].iter().all(|&l| l == b'h'),
+        "{large:?}"
+    );
+    let thumbnail = layers_from(2);
+    assert!(
+        thumbnail[thumbnail.len() - 60..].iter().all(|&l| l == b'l'),
+        "{thumbnail:?}"
+    );
 }

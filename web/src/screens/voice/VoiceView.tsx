@@ -9,7 +9,7 @@ import { errorMessage } from '../../api/errors';
 import { useSession } from '../../auth/session';
 import { Avatar } from '../../ui/Avatar';
 import { Icon } from '../../ui/Icon';
-import { voice } from '../../voice/connection';
+import { tileQualities, voice } from '../../voice/connection';
 import { voiceErrorMessage } from '../../voice/errors';
 import type { VoiceState } from '../../voice/protocol';
 import { useVoice } from '../../voice/useVoice';
@@ -19,8 +19,14 @@ import { abilities, outranks, roleOf } from '../guildSettings/permissions';
 import { DeviceSettings } from './DeviceSettings';
 import { VoiceFlags } from './VoiceFlags';
 
-function Video({ stream, track, mirrored, label }: { stream?: MediaStream | null; track?: MediaStreamTrack; mirrored?: boolean; label: string }) {
+/** `mid`: a remote camera's m-line; its tile's size then chooses the layer the server sends. */
+function Video({ stream, track, mid, mirrored, label }: { stream?: MediaStream | null; track?: MediaStreamTrack; mid?: string; mirrored?: boolean; label: string }) {
   const ref = useRef<HTMLVideoElement>(null);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element || mid === undefined) return;
+    return tileQualities.observe(element, mid);
+  }, [mid]);
   useEffect(() => {
     const element = ref.current;
     if (!element) return;
@@ -104,7 +110,7 @@ function ParticipantTile({
 }: {
   guildId: Snowflake;
   participant: Participant;
-  camera: { stream?: MediaStream | null; track?: MediaStreamTrack } | null;
+  camera: { stream?: MediaStream | null; track?: MediaStreamTrack; mid?: string } | null;
   mine: boolean;
   speaking: boolean;
   canModerate: boolean;
@@ -119,6 +125,11 @@ function ParticipantTile({
   };
   const label = mine ? t('voice.you', { name: participant.name }) : participant.name;
   const showVideo = camera && !hidden;
+  // A hidden video is not sent to this browser at all; showing it again sizes its tile anew.
+  const remoteMid = camera?.mid;
+  useEffect(() => {
+    if (hidden && remoteMid !== undefined) voice.setVideoQuality(remoteMid, 'off');
+  }, [hidden, remoteMid]);
   return (
     <li className={`voice-tile ${speaking ? 'voice-tile-speaking' : ''}`} data-user-id={participant.userId} data-kind="participant" aria-label={label}>
       {showVideo ? (
@@ -260,7 +271,7 @@ export function VoiceView({ guild, channel, members }: { guild: Guild; channel: 
         {participants.map((participant) => {
           const mine = participant.userId === me?.id;
           const remoteCamera = remoteOf(participant.userId, 'camera');
-          const camera = mine && here ? (snapshot.camera ? { stream: snapshot.camera } : null) : remoteCamera ? { track: remoteCamera.track } : null;
+          const camera = mine && here ? (snapshot.camera ? { stream: snapshot.camera } : null) : remoteCamera ? { track: remoteCamera.track, mid: remoteCamera.mid } : null;
           return (
             <ParticipantTile
               key={participant.userId}
