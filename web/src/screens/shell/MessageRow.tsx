@@ -1,7 +1,7 @@
 // One message in the list: a full row (avatar, name, time) or a compact continuation, with its
 // reply reference, formatted content, and actions on hover or keyboard focus.
 import { useQuery } from '@tanstack/react-query';
-import { memo, useState, type KeyboardEvent } from 'react';
+import { memo, useState, type FocusEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/endpoints';
 import type { Message } from '../../api/types';
@@ -115,12 +115,37 @@ function EditBox({ message, onSave, onCancel }: { message: Message; onSave: (con
   );
 }
 
+/**
+ * Whether the pointer is over an element or the focus inside it. Only such a message renders its
+ * toolbar: a list shows dozens of messages and scrolling renders new ones all the time, so
+ * toolbars on every row were a third of the list's elements for one visible at a time.
+ */
+function useHoverOrFocus() {
+  const [hovered, setHovered] = useState(false);
+  const [focused, setFocused] = useState(false);
+  const handlers = {
+    onMouseEnter: () => setHovered(true),
+    onMouseLeave: () => setHovered(false),
+    onFocus: () => setFocused(true),
+    // Focus moving between the message and its own buttons keeps the toolbar.
+    onBlur: (event: FocusEvent<HTMLElement>) => setFocused(event.currentTarget.contains(event.relatedTarget)),
+  };
+  return [hovered || focused, handlers] as const;
+}
+
 export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   const { message, grouped, repliedTo, editing } = props;
   const { t, i18n } = useTranslation();
+  const [active, activeHandlers] = useHoverOrFocus();
   const name = message.author.display_name || message.author.username;
   return (
-    <article className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`} aria-label={name}>
+    // Focusable, so that keyboard users reach the toolbar: Tab to a message, then to its buttons.
+    <article
+      className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`}
+      aria-label={name}
+      tabIndex={0}
+      {...activeHandlers}
+    >
       {message.reply_to && <ReplyReference channelId={message.channel_id} messageId={message.reply_to} loaded={repliedTo} />}
       <div className="message-main">
         <div className="message-gutter">
@@ -151,7 +176,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
           )}
         </div>
       </div>
-      {!editing && (
+      {active && !editing && (
         <div className="message-actions" role="toolbar" aria-label={t('messages.actions')}>
           <button type="button" className="icon-button" aria-label={t('messages.reply')} title={t('messages.reply')} onClick={() => props.onReply(message)}>
             <Icon name="reply" size={18} />

@@ -9,7 +9,7 @@ import type { Channel, Member, Message } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { rowLayout, type RowShape } from '../../chat/grouping';
 import { useLive } from '../../chat/live';
-import { chronological, countBefore, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
+import { chronological, countBefore, findMessage, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
 import { selectPending, type PendingMessage, usePending } from '../../chat/pending';
 import { queryKeys } from '../../chat/queryKeys';
 import { type ChannelReadState, unreadCount, useReadStates } from '../../chat/readStates';
@@ -193,7 +193,6 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   if (unreadAfter === undefined && readStatesLoaded) setUnreadAfter(newMessagesAfter(readState));
 
   const messages = useMemo(() => chronological(history.data), [history.data]);
-  const byId = useMemo(() => new Map(messages.map((message) => [message.id, message])), [messages]);
   const myRole = members?.find((member) => member.user.id === me?.id)?.role;
   const canModerate = myRole === 'owner' || myRole === 'admin';
 
@@ -296,7 +295,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
           <MessageRow
             message={row.message}
             grouped={layout.grouped && !showMarker}
-            repliedTo={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
+            repliedTo={row.message.reply_to ? findMessage(messages, row.message.reply_to) : undefined}
             canEdit={row.message.author.id === me?.id}
             canDelete={row.message.author.id === me?.id || canModerate}
             editing={editingId === row.message.id}
@@ -309,7 +308,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
         )}
       </div>
     );
-  }, [channel.name, firstItemIndex, rows, unreadAfter, byId, me?.id, canModerate, editingId, onStartEdit, endEdit, saveEdit]);
+  }, [channel.name, firstItemIndex, rows, unreadAfter, messages, me?.id, canModerate, editingId, onStartEdit, endEdit, saveEdit]);
   const hasOlder = Boolean(history.hasNextPage);
   const listContext = useMemo(() => ({ channelName: channel.name, hasOlder }), [channel.name, hasOlder]);
   const { fetchNextPage, isFetchingNextPage } = history;
