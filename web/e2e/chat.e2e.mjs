@@ -1,6 +1,7 @@
 // Two people use Madang in two browsers against a real server: register, make a guild and an
-// invite, join through the invite link, chat both ways, edit and delete, run the guild's
-// settings, restart the server, switch to Korean, work at 375 px, log out and in again.
+// invite, join through the invite link, chat both ways, edit and delete, reply from the
+// keyboard, scroll up through older history, run the guild's settings, restart the server,
+// switch to Korean, work at 375 px, log out and in again.
 // Steps run in order and share the two browsers; after a failure the rest are skipped.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';

@@ -27,14 +27,18 @@ function renderRow(overrides: Partial<MessageRowProps> = {}) {
     onDelete: vi.fn(),
     ...overrides,
   };
-  render(
-    <>
-      <MessageRow {...props} />
-      <button type="button">elsewhere</button>
-    </>,
-  );
+  view = render(rowWith(props));
   return props;
 }
+
+let view: ReturnType<typeof render>;
+
+const rowWith = (props: MessageRowProps) => (
+  <>
+    <MessageRow {...props} />
+    <button type="button">elsewhere</button>
+  </>
+);
 
 const toolbar = () => screen.queryByRole('toolbar', { name: 'Message actions' });
 
@@ -70,9 +74,12 @@ describe('MessageRow', () => {
     expect(screen.queryByRole('button', { name: 'Delete' })).toBeNull();
   });
 
-  it('shows the edit box instead of the actions while editing', () => {
-    renderRow({ editing: true });
+  it('shows the edit box instead of the actions while editing, and no actions once it is closed', () => {
+    const props = renderRow({ editing: true });
     expect(screen.getByRole('textbox', { name: 'Editing message' })).toBe(document.activeElement);
+    expect(toolbar()).toBeNull();
+    // Saving or cancelling removes the focused edit box: nothing holds the focus in the message now.
+    view.rerender(rowWith({ ...props, editing: false }));
     expect(toolbar()).toBeNull();
   });
 });

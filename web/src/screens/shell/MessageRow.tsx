@@ -120,9 +120,16 @@ function EditBox({ message, onSave, onCancel }: { message: Message; onSave: (con
  * toolbar: a list shows dozens of messages and scrolling renders new ones all the time, so
  * toolbars on every row were a third of the list's elements for one visible at a time.
  */
-function useHoverOrFocus() {
+function useHoverOrFocus(editing: boolean) {
   const [hovered, setHovered] = useState(false);
   const [focused, setFocused] = useState(false);
+  // Closing the edit box removes the element that held the focus, and not every browser reports
+  // that as a blur.
+  const [wasEditing, setWasEditing] = useState(editing);
+  if (wasEditing !== editing) {
+    setWasEditing(editing);
+    if (!editing) setFocused(false);
+  }
   const handlers = {
     onMouseEnter: () => setHovered(true),
     onMouseLeave: () => setHovered(false),
@@ -136,7 +143,7 @@ function useHoverOrFocus() {
 export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   const { message, grouped, repliedTo, editing } = props;
   const { t, i18n } = useTranslation();
-  const [active, activeHandlers] = useHoverOrFocus();
+  const [active, activeHandlers] = useHoverOrFocus(editing);
   const name = message.author.display_name || message.author.username;
   return (
     // Focusable, so that keyboard users reach the toolbar: Tab to a message, then to its buttons.
