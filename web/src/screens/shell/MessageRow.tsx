@@ -32,12 +32,12 @@ export function NewMessagesMarker() {
   );
 }
 
-function Timestamp({ iso, compact }: { iso: string; compact?: boolean }) {
-  const { i18n } = useTranslation();
+/** `language` comes from the row: every `useTranslation` copies the i18n instance on mount. */
+function Timestamp({ iso, language, compact }: { iso: string; language: string; compact?: boolean }) {
   const date = new Date(iso);
   return (
-    <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, i18n.language)}>
-      {formatTime(date, i18n.language)}
+    <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, language)}>
+      {formatTime(date, language)}
     </time>
   );
 }
@@ -156,13 +156,13 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
       {message.reply_to && <ReplyReference channelId={message.channel_id} messageId={message.reply_to} loaded={repliedTo} />}
       <div className="message-main">
         <div className="message-gutter">
-          {grouped ? <Timestamp iso={message.created_at} compact /> : <Avatar id={message.author.id} name={name} size={40} />}
+          {grouped ? <Timestamp iso={message.created_at} language={i18n.language} compact /> : <Avatar id={message.author.id} name={name} size={40} />}
         </div>
         <div className="message-body">
           {!grouped && (
             <header className="message-header">
               <span className="message-author">{name}</span>
-              <Timestamp iso={message.created_at} />
+              <Timestamp iso={message.created_at} language={i18n.language} />
             </header>
           )}
           {editing ? (

@@ -197,14 +197,24 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   const canModerate = myRole === 'owner' || myRole === 'admin';
 
   const atStart = history.isSuccess && !history.hasNextPage;
+  // Each message keeps its row object, so a new page allocates rows for its own messages only
+  // (a long read holds thousands, and every page rebuilds the list).
+  const [messageRows] = useState(() => new WeakMap<Message, Row>());
   const rows = useMemo<Row[]>(() => {
     const list: Row[] = atStart ? [{ kind: 'welcome', key: 'welcome', shape: null }] : [];
-    list.push(...messages.map((message): Row => ({
-      kind: 'message',
-      key: message.id,
-      message,
-      shape: { authorId: message.author.id, createdAt: message.created_at, isReply: Boolean(message.reply_to) },
-    })));
+    for (const message of messages) {
+      let row = messageRows.get(message);
+      if (!row) {
+        row = {
+          kind: 'message',
+          key: message.id,
+          message,
+          shape: { authorId: message.author.id, createdAt: message.created_at, isReply: Boolean(message.reply_to) },
+        };
+        messageRows.set(message, row);
+      }
+      list.push(row);
+    }
     for (const item of pending) {
       list.push({ kind: 'pending', key: item.nonce, pending: item, shape: { authorId: me?.id ?? '', createdAt: item.createdAt, isReply: Boolean(item.replyTo) } });
     }
