@@ -1,6 +1,7 @@
 // Two people use Madang in two browsers against a real server: register, make a guild and an
-// invite, join through the invite link, chat both ways, edit and delete, run the guild's
-// settings, restart the server, switch to Korean, work at 375 px, log out and in again.
+// invite, join through the invite link, chat both ways, edit and delete, reply from the
+// keyboard, scroll up through older history, run the guild's settings, restart the server,
+// switch to Korean, work at 375 px, log out and in again.
 // Steps run in order and share the two browsers; after a failure the rest are skipped.
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
@@ -174,6 +175,82 @@ step('edits and a delete show on the other side', async () => {
     waitForOtherSide(A, messageText(A, 'Jun here (edited)'), "B's edit"),
   ]);
   await shot(B, '08-edited-and-deleted');
+});
+
+step('A replies to B with the keyboard: the message, then its toolbar, are in the tab order', async () => {
+  const { page } = A;
+  await composer(A).click();
+  // Shift+Tab from the composer reaches the newest message; its toolbar appears on focus.
+  for (let presses = 0; presses < 5 && !(await page.evaluate(() => document.activeElement?.matches('.message-list article.message'))); presses++) {
+    await page.keyboard.press('Shift+Tab');
+  }
+  const newest = page.locator('.message-list article.message:focus');
+  await newest.locator('.message-content', { hasText: 'Jun here (edited)' }).waitFor();
+  await newest.getByRole('toolbar').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Reply');
+  await page.keyboard.press('Enter');
+  await page.locator('.composer-reply', { hasText: 'Replying to Jun Park' }).waitFor();
+  await send(A, 'Nice to meet you, Jun');
+  const reply = page.locator('.message-list article.message', { hasText: 'Nice to meet you, Jun' });
+  await reply.locator('.message-reply-ref', { hasText: 'Jun Park' }).waitFor();
+  await waitForOtherSide(B, B.page.locator('.message-list .message-reply-ref', { hasText: 'Jun here (edited)' }), "A's reply");
+});
+
+step('A scrolls up through older history: each page loads above, and the message in view stays in view', async () => {
+  const { page } = A;
+  const [, channelId] = /\/channels\/\d+\/(\d+)/.exec(page.url());
+  const login = await fetch(`${server.base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: server.base },
+    body: JSON.stringify({ login: alice.username, password }),
+  });
+  const { access_token: token } = await login.json();
+  // Rows of different heights (a line, a code block, a wrapped quote), as real history has.
+  const shapes = [(i) => `history ${i}`, (i) => `history ${i}\n\`\`\`\nfn main() {}\n\`\`\``, (i) => `history ${i}\n> ${'a quoted line that wraps '.repeat(8)}`];
+  for (let i = 1; i <= 170; i++) {
+    const posted = await fetch(`${server.base}/api/channels/${channelId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.base, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ content: shapes[i % shapes.length](i) }),
+    });
+    assert.equal(posted.status, 201, await posted.text());
+  }
+  // Opened afresh, the channel shows its newest page (history 121–170); older pages load on the way up.
+  await page.reload();
+  await messageText(A, 'history 170').waitFor();
+  for (const [oldestShown, older] of [['history 121', 'history 120'], ['history 71', 'history 70']]) {
+    const problem = await page.evaluate(
+      async ({ oldestShown, older }) => {
+        const find = (text) =>
+          [...document.querySelectorAll('.message-list .message-content .md-paragraph:first-child')].find((line) => line.textContent === text);
+        const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+        const scroller = document.querySelector('.message-list .virtuoso');
+        // At the top of what is loaded, the next page is fetched and put above.
+        scroller.scrollTop = 0;
+        let before = null;
+        const deadline = performance.now() + 10_000;
+        while (!find(older)) {
+          if (performance.now() > deadline) return `${older} never loaded`;
+          before = find(oldestShown)?.getBoundingClientRect().top ?? before;
+          await frame();
+        }
+        // Virtuoso measures the new rows and corrects the position over the next frames.
+        for (let i = 0; i < 10; i++) await frame();
+        const view = scroller.getBoundingClientRect();
+        const after = find(oldestShown)?.getBoundingClientRect();
+        if (!after || before === null) return `${oldestShown} is not rendered any more`;
+        // It may shift a little (it loses its day separator and name once a message of the same
+        // author and day is above it), but the reader does not lose their place.
+        return after.top < view.top || after.bottom > view.bottom ? `${oldestShown} went out of view (top ${before} → ${after.top})` : null;
+      },
+      { oldestShown, older },
+    );
+    assert.equal(problem, null);
+  }
+  await page.getByRole('button', { name: 'Jump to present' }).click();
+  await messageText(A, 'history 170').waitFor();
+  await page.getByRole('button', { name: 'Jump to present' }).waitFor({ state: 'detached' });
 });
 
 step('A runs the guild settings: rename, channels, invites, members', async () => {

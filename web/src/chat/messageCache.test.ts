@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../api/types';
-import { chronological, countBefore, removeMessage, updateMessage, upsertMessage, type MessagePages } from './messageCache';
+import { chronological, countBefore, findMessage, removeMessage, updateMessage, upsertMessage, type MessagePages } from './messageCache';
 
 const message = (id: string, content = `m${id}`): Message => ({
   id,
@@ -33,6 +33,16 @@ describe('message cache', () => {
     // A deleted anchor still divides the history at its id.
     expect(countBefore(chronological(pages(['9'], ['7', '6'])), '8')).toBe(2);
     expect(countBefore(opened, null)).toBe(0);
+  });
+
+  it('finds a loaded message by id', () => {
+    const history = chronological(pages(['12', '10', '9'], ['8', '7', '6'], ['5']));
+    expect(findMessage(history, '8')?.content).toBe('m8');
+    expect(findMessage(history, '12')?.content).toBe('m12');
+    expect(findMessage(history, '5')?.content).toBe('m5');
+    expect(findMessage(history, '11')).toBeUndefined();
+    expect(findMessage(history, '4')).toBeUndefined();
+    expect(findMessage([], '4')).toBeUndefined();
   });
 
   it('inserts a new message at the newest end, in id order when it committed late', () => {

@@ -27,9 +27,28 @@ export function chronological(data: MessagePages | undefined): Message[] {
  * pages happen to be cut after a refetch.
  */
 export function countBefore(chronologicalMessages: Message[], anchorId: Snowflake | null): number {
-  if (anchorId === null) return 0;
-  const at = chronologicalMessages.findIndex((message) => compareIds(message.id, anchorId) >= 0);
-  return at === -1 ? chronologicalMessages.length : at;
+  return anchorId === null ? 0 : firstAtOrAfter(chronologicalMessages, anchorId);
+}
+
+/** The loaded message with this id, if any. */
+export function findMessage(chronologicalMessages: Message[], id: Snowflake): Message | undefined {
+  const candidate = chronologicalMessages[firstAtOrAfter(chronologicalMessages, id)];
+  return candidate?.id === id ? candidate : undefined;
+}
+
+/**
+ * The index of the first message whose id is not below `id` (the length if none): a binary
+ * search, because the list view asks on every render and a long read holds thousands.
+ */
+function firstAtOrAfter(chronologicalMessages: Message[], id: Snowflake): number {
+  let low = 0;
+  let high = chronologicalMessages.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareIds(chronologicalMessages[middle]!.id, id) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Adds a new message (or replaces the copy we already have, e.g. from our own send). */

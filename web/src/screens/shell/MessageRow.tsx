@@ -1,7 +1,7 @@
 // One message in the list: a full row (avatar, name, time) or a compact continuation, with its
 // reply reference, formatted content, and actions on hover or keyboard focus.
 import { useQuery } from '@tanstack/react-query';
-import { memo, useState, type KeyboardEvent } from 'react';
+import { memo, useState, type FocusEvent, type KeyboardEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/endpoints';
 import type { Message } from '../../api/types';
@@ -32,12 +32,12 @@ export function NewMessagesMarker() {
   );
 }
 
-function Timestamp({ iso, compact }: { iso: string; compact?: boolean }) {
-  const { i18n } = useTranslation();
+/** `language` comes from the row: every `useTranslation` copies the i18n instance on mount. */
+function Timestamp({ iso, language, compact }: { iso: string; language: string; compact?: boolean }) {
   const date = new Date(iso);
   return (
-    <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, i18n.language)}>
-      {formatTime(date, i18n.language)}
+    <time className={compact ? 'message-time message-time-compact' : 'message-time'} dateTime={iso} title={formatDateTime(date, language)}>
+      {formatTime(date, language)}
     </time>
   );
 }
@@ -115,22 +115,54 @@ function EditBox({ message, onSave, onCancel }: { message: Message; onSave: (con
   );
 }
 
+/**
+ * Whether the pointer is over an element or the focus inside it. Only such a message renders its
+ * toolbar: a list shows dozens of messages and scrolling renders new ones all the time, so
+ * toolbars on every row were a third of the list's elements for one visible at a time.
+ */
+function useHoverOrFocus(editing: boolean) {
+  const [hovered, setHovered] = useState(false);
+  const [focused, setFocused] = useState(false);
+  // Closing the edit box removes the element that held the focus, and not every browser reports
+  // that as a blur.
+  const [wasEditing, setWasEditing] = useState(editing);
+  if (wasEditing !== editing) {
+    setWasEditing(editing);
+    if (!editing) setFocused(false);
+  }
+  const handlers = {
+    onMouseEnter: () => setHovered(true),
+    onMouseLeave: () => setHovered(false),
+    onFocus: () => setFocused(true),
+    // Focus moving between the message and its own buttons keeps the toolbar.
+    onBlur: (event: FocusEvent<HTMLElement>) => setFocused(event.currentTarget.contains(event.relatedTarget)),
+  };
+  return [hovered || focused, handlers] as const;
+}
+
 export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
   const { message, grouped, repliedTo, editing } = props;
   const { t, i18n } = useTranslation();
+  const [active, activeHandlers] = useHoverOrFocus(editing);
   const name = message.author.display_name || message.author.username;
   return (
-    <article className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`} aria-label={name}>
+    // Focusable, so that keyboard users reach the toolbar: Tab to a message, then to its buttons.
+    <article
+      className={`message ${grouped ? 'message-grouped' : ''} ${editing ? 'message-editing' : ''}`}
+      aria-label={name}
+      tabIndex={0}
+      {...activeHandlers}
+    >
       {message.reply_to && <ReplyReference channelId={message.channel_id} messageId={message.reply_to} loaded={repliedTo} />}
       <div className="message-main">
         <div className="message-gutter">
-          {grouped ? <Timestamp iso={message.created_at} compact /> : <Avatar id={message.author.id} name={name} size={40} />}
+          {grouped ? <Timestamp iso={message.created_at} language={i18n.language} compact /> : <Avatar id={message.author.id} name={name} size={40} />}
         </div>
         <div className="message-body">
           {!grouped && (
             <header className="message-header">
               <span className="message-author">{name}</span>
-              <Timestamp iso={message.created_at} />
+              <Timestamp iso={message.created_at} language={i18n.language} />
             </header>
           )}
           {editing ? (
@@ -151,7 +183,7 @@ export const MessageRow = memo(function MessageRow(props: MessageRowProps) {
           )}
         </div>
       </div>
-      {!editing && (
+      {active && !editing && (
         <div className="message-actions" role="toolbar" aria-label={t('messages.actions')}>
           <button type="button" className="icon-button" aria-label={t('messages.reply')} title={t('messages.reply')} onClick={() => props.onReply(message)}>
             <Icon name="reply" size={18} />

@@ -9,7 +9,7 @@ import type { Channel, Member, Message } from '../../api/types';
 import { useSession } from '../../auth/session';
 import { rowLayout, type RowShape } from '../../chat/grouping';
 import { useLive } from '../../chat/live';
-import { chronological, countBefore, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
+import { chronological, countBefore, findMessage, removeMessage, updateMessage, type MessagePages } from '../../chat/messageCache';
 import { selectPending, type PendingMessage, usePending } from '../../chat/pending';
 import { queryKeys } from '../../chat/queryKeys';
 import { type ChannelReadState, unreadCount, useReadStates } from '../../chat/readStates';
@@ -193,19 +193,28 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
   if (unreadAfter === undefined && readStatesLoaded) setUnreadAfter(newMessagesAfter(readState));
 
   const messages = useMemo(() => chronological(history.data), [history.data]);
-  const byId = useMemo(() => new Map(messages.map((message) => [message.id, message])), [messages]);
   const myRole = members?.find((member) => member.user.id === me?.id)?.role;
   const canModerate = myRole === 'owner' || myRole === 'admin';
 
   const atStart = history.isSuccess && !history.hasNextPage;
+  // Each message keeps its row object, so a new page allocates rows for its own messages only
+  // (a long read holds thousands, and every page rebuilds the list).
+  const [messageRows] = useState(() => new WeakMap<Message, Row>());
   const rows = useMemo<Row[]>(() => {
     const list: Row[] = atStart ? [{ kind: 'welcome', key: 'welcome', shape: null }] : [];
-    list.push(...messages.map((message): Row => ({
-      kind: 'message',
-      key: message.id,
-      message,
-      shape: { authorId: message.author.id, createdAt: message.created_at, isReply: Boolean(message.reply_to) },
-    })));
+    for (const message of messages) {
+      let row = messageRows.get(message);
+      if (!row) {
+        row = {
+          kind: 'message',
+          key: message.id,
+          message,
+          shape: { authorId: message.author.id, createdAt: message.created_at, isReply: Boolean(message.reply_to) },
+        };
+        messageRows.set(message, row);
+      }
+      list.push(row);
+    }
     for (const item of pending) {
       list.push({ kind: 'pending', key: item.nonce, pending: item, shape: { authorId: me?.id ?? '', createdAt: item.createdAt, isReply: Boolean(item.replyTo) } });
     }
@@ -296,7 +305,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
           <MessageRow
             message={row.message}
             grouped={layout.grouped && !showMarker}
-            repliedTo={row.message.reply_to ? byId.get(row.message.reply_to) : undefined}
+            repliedTo={row.message.reply_to ? findMessage(messages, row.message.reply_to) : undefined}
             canEdit={row.message.author.id === me?.id}
             canDelete={row.message.author.id === me?.id || canModerate}
             editing={editingId === row.message.id}
@@ -309,7 +318,7 @@ export function MessageView({ channel, members }: { channel: Channel; members: M
         )}
       </div>
     );
-  }, [channel.name, firstItemIndex, rows, unreadAfter, byId, me?.id, canModerate, editingId, onStartEdit, endEdit, saveEdit]);
+  }, [channel.name, firstItemIndex, rows, unreadAfter, messages, me?.id, canModerate, editingId, onStartEdit, endEdit, saveEdit]);
   const hasOlder = Boolean(history.hasNextPage);
   const listContext = useMemo(() => ({ channelName: channel.name, hasOlder }), [channel.name, hasOlder]);
   const { fetchNextPage, isFetchingNextPage } = history;
