@@ -330,7 +330,11 @@ impl Session {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let frame = match self.client.frame_within(left).await {
+            // The frames held so far say what came instead.
+            let Ok(frame) = tokio::time::timeout(left, self.client.frame_within(wait)).await else {
+                panic!("no {what} within {wait:?}; held: {:?}", self.held);
+            };
+            let frame = match frame {
                 client::Frame::Json(frame) => frame,
                 client::Frame::Closed(code) => {
                     panic!(
@@ -1331,6 +1335,9 @@ async fn a_session_resumed_on_a_third_node_keeps_its_call_on_the_holder() {
     bob.answer_offer(&bob_peer).await;
     alice.answer_offer(&alice_peer).await;
     bob_peer.wait_for("Bob connected", |s| s.connected).await;
+    // His voice state is stored (its dispatch follows the write): the third node finds the
+    // holder through it.
+    bob.voice_state_of(&g.bob.id).await;
 
     // Bob's WebSocket to the second node drops; he resumes on the third. His ICE restart
     // goes to the holder, found through his voice state, and is answered there.
