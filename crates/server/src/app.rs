@@ -127,9 +127,12 @@ impl Application {
         let state = self.state.clone();
         let housekeeping = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
+            for minute in 0u64.. {
                 tick.tick().await;
                 state.limits.forget_idle();
+                if minute % 60 == 0 {
+                    prune_logins(&state).await;
+                }
             }
         });
         tracing::info!(address = %self.local_addr(), "madang is serving");
@@ -154,6 +157,16 @@ impl Application {
         self.state.store.close().await;
         tracing::info!("madang stopped");
         Ok(served?)
+    }
+}
+
+/// Removes refresh tokens and login sessions that can no longer be used, once an access
+/// token's lifetime has passed since they could (see `Store::prune_logins`).
+async fn prune_logins(state: &AppState) {
+    let before = now_ms() - state.config.access_token_ttl_seconds * 1000;
+    match state.store.prune_logins(before).await {
+        Ok(removed) => tracing::debug!(removed, "pruned expired and revoked logins"),
+        Err(error) => tracing::warn!(%error, "cannot prune expired logins"),
     }
 }
 

@@ -183,6 +183,30 @@ impl Store {
         .fetch_optional(&self.read)
         .await?)
     }
+
+    /// Deletes what can no longer be used: refresh tokens that expired before `before`
+    /// (presenting one is refused whether or not its row is there, so reuse detection loses
+    /// nothing), then login sessions older than `before` left without refresh tokens — expired
+    /// or revoked, their access tokens already refused. `before` must lie at least an access
+    /// token's lifetime in the past, so that no token issued with the last refresh is still
+    /// valid. Returns how many login sessions were removed.
+    pub async fn prune_logins(&self, before: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+        let removed = sqlx::query(
+            "DELETE FROM login_sessions WHERE created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = login_sessions.id)",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(removed)
+    }
 }
 
 async fn revoke_session(

@@ -329,6 +329,50 @@ async fn a_refresh_token_rotates_once_and_reuse_revokes_the_login(backend: TestB
     );
 }
 
+async fn expired_and_revoked_logins_are_pruned_and_live_ones_kept(backend: TestBackend) {
+    let Some(f) = fixture(backend).await else {
+        return;
+    };
+    let user = f.user("kim").await;
+    let (live, expired, revoked) = (f.id(), f.id(), f.id());
+    let created = NOW - 100;
+    for (session, token, expires_at) in [
+        (live, "live", NOW + 1000),
+        (expired, "expired", NOW - 10),
+        (revoked, "revoked", NOW + 1000),
+    ] {
+        f.store
+            .create_login_session(session, user, token, expires_at, created)
+            .await
+            .unwrap();
+    }
+    f.store
+        .rotate_refresh_token("live", "live-next", NOW + 1000, created)
+        .await
+        .unwrap();
+    f.store
+        .revoke_login_session(revoked, created)
+        .await
+        .unwrap();
+    // Until pruned, an expired login's access tokens still name a session.
+    assert!(f.store.authenticate(expired).await.unwrap().is_some());
+
+    assert_eq!(f.store.prune_logins(NOW).await.unwrap(), 2);
+    assert!(f.store.authenticate(expired).await.unwrap().is_none());
+    assert!(f.store.authenticate(live).await.unwrap().is_some());
+    // The live login's used token still gives its reuse away.
+    assert_eq!(
+        f.store
+            .rotate_refresh_token("live", "x", NOW + 1000, NOW)
+            .await
+            .unwrap(),
+        RefreshOutcome::Reused {
+            user_id: user,
+            session_id: live
+        }
+    );
+}
+
 async fn the_signing_secret_is_made_once(backend: TestBackend) {
     let Some(f) = fixture(backend).await else {
         return;
@@ -965,6 +1009,7 @@ on_both_backends!(
     one_nonce_one_message_even_under_races,
     an_invite_is_used_no_more_than_allowed_under_races,
     a_refresh_token_rotates_once_and_reuse_revokes_the_login,
+    expired_and_revoked_logins_are_pruned_and_live_ones_kept,
     the_signing_secret_is_made_once,
     read_markers_move_forward_and_counts_are_capped,
     deleting_cascades_and_uncategorises,
