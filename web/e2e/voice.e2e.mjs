@@ -334,13 +334,19 @@ step('C mutes: C’s audio stops at A and B, and they see C muted; unmuting brin
   await tile(users.A, 'C').locator('[data-flag=mute]').waitFor({ state: 'detached' });
 });
 
-step('B shares the screen: A and C get a second video tile from B', async () => {
+step('B shares the screen: A and C get a second video tile from B, and the call controls stay in view', async () => {
   await users.B.page.getByRole('button', { name: 'Share your screen' }).click();
   await users.B.page.getByRole('button', { name: 'Stop sharing your screen' }).waitFor();
   await Promise.all(['A', 'C'].map((name) => waitForMedia(users[name], ['B'], 'screen')));
   for (const name of ['A', 'C']) {
     await tile(users[name], 'B', 'screen').locator('video').waitFor();
     await tile(users[name], 'B').locator('video').waitFor();
+  }
+  // The tiles now overflow the view; they scroll, the controls do not.
+  for (const user of Object.values(users)) {
+    const controls = await user.page.getByRole('group', { name: 'Call controls' }).boundingBox();
+    const { height } = user.page.viewportSize();
+    assert.ok(controls && controls.y >= 0 && controls.y + controls.height <= height, `${user.name}'s call controls are in view: ${JSON.stringify(controls)} in ${height} px`);
   }
   await shot(users.A, 'voice-03-screen-share');
 });
