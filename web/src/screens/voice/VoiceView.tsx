@@ -268,6 +268,12 @@ export function VoiceView({ guild, channel, members }: { guild: Guild; channel: 
       )}
       {participants.length === 0 && <p className="voice-empty">{t('voice.empty')}</p>}
       <ul className="voice-tiles">
+        {/* Shared screens first: they are what the call is looking at. */}
+        {here && snapshot.screen && me && <ScreenTile userId={me.id} name={nameOf(me.id)} stream={snapshot.screen} />}
+        {here &&
+          snapshot.remote
+            .filter((track) => track.kind === 'screen')
+            .map((track) => <ScreenTile key={track.mid} userId={track.userId} name={nameOf(track.userId)} track={track.track} />)}
         {participants.map((participant) => {
           const mine = participant.userId === me?.id;
           const remoteCamera = remoteOf(participant.userId, 'camera');
@@ -285,11 +291,6 @@ export function VoiceView({ guild, channel, members }: { guild: Guild; channel: 
             />
           );
         })}
-        {here && snapshot.screen && me && <ScreenTile userId={me.id} name={nameOf(me.id)} stream={snapshot.screen} />}
-        {here &&
-          snapshot.remote
-            .filter((track) => track.kind === 'screen')
-            .map((track) => <ScreenTile key={track.mid} userId={track.userId} name={nameOf(track.userId)} track={track.track} />)}
       </ul>
       {here ? (
         <Controls serverMuted={Boolean(me && guildStates?.[me.id]?.server_mute)} onSettings={() => setSettingsOpen(true)} />
