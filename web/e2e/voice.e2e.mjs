@@ -342,11 +342,15 @@ step('B shares the screen: A and C get a second video tile from B, and the call 
     await tile(users[name], 'B', 'screen').locator('video').waitFor();
     await tile(users[name], 'B').locator('video').waitFor();
   }
-  // The tiles now overflow the view; they scroll, the controls do not.
+  // The tiles now overflow the view; they scroll without overlapping, the controls do not.
   for (const user of Object.values(users)) {
     const controls = await user.page.getByRole('group', { name: 'Call controls' }).boundingBox();
     const { height } = user.page.viewportSize();
     assert.ok(controls && controls.y >= 0 && controls.y + controls.height <= height, `${user.name}'s call controls are in view: ${JSON.stringify(controls)} in ${height} px`);
+    const tiles = await user.page.locator('.voice-tile').evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().toJSON()));
+    const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    const overlapping = tiles.flatMap((a, i) => tiles.slice(i + 1).filter((b) => overlap(a, b)).map((b) => [a, b]));
+    assert.deepEqual(overlapping, [], `${user.name}'s tiles do not overlap`);
   }
   await shot(users.A, 'voice-03-screen-share');
 });
