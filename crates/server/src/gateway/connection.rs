@@ -360,7 +360,7 @@ impl Connection {
                 channel.id,
                 self.state.stream_id,
                 now,
-                voice::states::stale_before(now),
+                voice::states::stale_before(now, self.state.config.voice.stale_after()),
             )
             .await
             .map_err(store_failure)?;
