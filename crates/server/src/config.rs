@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +90,22 @@ pub struct VoiceConfig {
     pub turn_secret: String,
     /// How long a minted TURN credential is valid.
     pub turn_credential_ttl_seconds: u64,
+    /// How often a node marks its calls and its holds on voice channels alive.
+    pub refresh_interval_ms: u64,
+    /// A call or hold not marked alive for this long belongs to a node that stopped: another
+    /// node removes the call, announcing the departure, and the next join takes the channel
+    /// over. At least twice `refresh_interval_ms`, so one late refresh does not end live calls.
+    pub stale_after_ms: u64,
+}
+
+impl VoiceConfig {
+    pub fn refresh_interval(&self) -> Duration {
+        Duration::from_millis(self.refresh_interval_ms)
+    }
+
+    pub fn stale_after(&self) -> Duration {
+        Duration::from_millis(self.stale_after_ms)
+    }
 }
 
 impl Default for VoiceConfig {
@@ -102,6 +119,8 @@ impl Default for VoiceConfig {
             turn_urls: Vec::new(),
             turn_secret: String::new(),
             turn_credential_ttl_seconds: 12 * 60 * 60,
+            refresh_interval_ms: 15_000,
+            stale_after_ms: 60_000,
         }
     }
 }
@@ -281,6 +300,14 @@ impl Config {
             self.voice.turn_credential_ttl_seconds >= 60,
             "voice.turn_credential_ttl_seconds must be at least 60"
         );
+        anyhow::ensure!(
+            self.voice.refresh_interval_ms >= 100,
+            "voice.refresh_interval_ms must be at least 100"
+        );
+        anyhow::ensure!(
+            self.voice.stale_after_ms >= 2 * self.voice.refresh_interval_ms,
+            "voice.stale_after_ms must be at least twice voice.refresh_interval_ms"
+        );
         for (name, quota) in [
             ("auth", self.rate_limits.auth),
             ("refresh", self.rate_limits.refresh),
@@ -347,6 +374,19 @@ mod tests {
         assert!(
             Config {
                 public_url: "chat.example.com".into(),
+                ..Config::default()
+            }
+            .validate()
+            .is_err()
+        );
+        // Calls would be removed as stale between two refreshes of a live node.
+        assert!(
+            Config {
+                voice: VoiceConfig {
+                    refresh_interval_ms: 1_000,
+                    stale_after_ms: 1_500,
+                    ..VoiceConfig::default()
+                },
                 ..Config::default()
             }
             .validate()

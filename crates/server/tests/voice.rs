@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use client::{Client, WAIT};
-use common::{Backend, TestApp, TestUser, spawn_app, spawn_app_with};
+use common::{Backend, TestApp, TestUser, spawn_app, spawn_app_with, spawn_killable_app_with};
 use hmac::{Hmac, KeyInit, Mac};
+use madang_server::Config;
 use madang_store::on_both_backends;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -330,8 +331,11 @@ impl Session {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            // The frames held so far say what came instead.
-            let Ok(frame) = tokio::time::timeout(left, self.client.frame_within(wait)).await else {
+            // The frames held so far say what came instead (so the deadline is this one, not
+            // the client's own).
+            let Ok(frame) =
+                tokio::time::timeout(left, self.client.frame_within(Duration::MAX)).await
+            else {
                 panic!("no {what} within {wait:?}; held: {:?}", self.held);
             };
             let frame = match frame {
@@ -1133,8 +1137,13 @@ async fn ice_servers_carry_coturn_credentials() {
 // ---- a cluster: calls across nodes ----
 
 /// `count` nodes on one fresh PostgreSQL database and one NATS server, each with its own
-/// voice socket on 127.0.0.1.
+/// voice socket on 127.0.0.1 and its own runtime (so that a test can kill one).
 async fn nodes(count: u16) -> Option<Vec<TestApp>> {
+    nodes_with(count, |_| {}).await
+}
+
+/// [`nodes`] with settings of the test's own.
+async fn nodes_with(count: u16, configure: impl Fn(&mut Config)) -> Option<Vec<TestApp>> {
     let nats = madang_bus::testing::nats_url("the voice cluster tests")?;
     let database_dir = tempfile::tempdir().expect("temporary directory");
     let database =
@@ -1142,11 +1151,12 @@ async fn nodes(count: u16) -> Option<Vec<TestApp>> {
     let cluster_name = format!("voice-{:016x}", rand::random::<u64>());
     let mut nodes = Vec::new();
     for node_id in 1..=count {
-        let node = spawn_app_with(Backend::Postgres, |config| {
+        let node = spawn_killable_app_with(Backend::Postgres, |config| {
             config.database_url = database.clone();
             config.bus_url = nats.clone();
             config.node_id = node_id;
             config.gateway.cluster_name = cluster_name.clone();
+            configure(config);
         })
         .await?;
         nodes.push(node);
@@ -1419,4 +1429,115 @@ async fn moving_to_a_channel_held_by_another_node_ends_the_old_call() {
     .await;
     g.app.stop().await;
     second.stop().await;
+}
+
+/// Less than the 10 s a node waits for one that does not answer (a join answered within it
+/// did not wait for a dead node), and than the default stale window (a call removed within it
+/// was removed by the test's settings); more than the test's stale window and refresh
+/// interval (1.2 s), with room for a slow machine.
+const PROMPTLY: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_dead_holders_calls_end_and_its_channels_go_to_the_living_nodes() {
+    // Short upkeep: the dead node's calls are stale after a second.
+    let Some(mut nodes) = nodes_with(3, |config| {
+        config.voice.refresh_interval_ms = 200;
+        config.voice.stale_after_ms = 1_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let third = nodes.pop().unwrap();
+    let g = guild(nodes.pop().unwrap()).await;
+    let doomed = nodes.pop().unwrap();
+    // Alice's call is held by the doomed node; Bob joins it through the second node.
+    let mut alice = Session::identify(&doomed, &g.alice).await;
+    let mut bob = Session::identify(&g.app, &g.bob).await;
+    let alice_peer = Peer::start().await;
+    let mut bob_peer = Peer::start().await;
+    let (_, dead_holder) = join_answered(&mut alice, &alice_peer, &g.voice_channel).await;
+    let (_, bobs_holder) = join_answered(&mut bob, &bob_peer, &g.voice_channel).await;
+    assert_eq!(bobs_holder, dead_holder);
+    bob.answer_offer(&bob_peer).await;
+    alice.answer_offer(&alice_peer).await;
+    bob_peer.wait_for("Bob connected", |s| s.connected).await;
+    for user in [&g.alice, &g.bob] {
+        let state = bob.voice_state_of(&user.id).await;
+        assert_eq!(state["channel_id"], g.voice_channel.as_str());
+    }
+
+    doomed.kill();
+    // Alice's client finds its connection gone and resumes on the third node at once.
+    let Session { client, .. } = alice;
+    let (client, _) = client.resume(third.address, &g.alice.token).await;
+    let mut alice = Session {
+        client,
+        held: VecDeque::new(),
+    };
+
+    // Once the calls are stale, a living node removes them and tells the guild.
+    let left = |user: &TestUser| {
+        let user_id = user.id.clone();
+        move |f: &Value| {
+            f["t"] == "VOICE_STATE_UPDATE"
+                && f["d"]["user_id"] == user_id.as_str()
+                && f["d"]["channel_id"].is_null()
+        }
+    };
+    bob.next_within(PROMPTLY, "Alice's departure at Bob", left(&g.alice))
+        .await;
+    bob.next("Bob's own departure", left(&g.bob)).await;
+    alice.next("Alice's own departure", left(&g.alice)).await;
+    // A new session of hers sees no call, her own included.
+    let mut again = Client::connect(third.address).await;
+    let ready = again.identify(&g.alice.token).await;
+    assert_eq!(ready["guilds"][0]["voice_states"], json!([]), "{ready}");
+
+    // The channel is free: Bob joins it again through his node, which answers at once
+    // without asking the dead node to end his old call, and holds it now.
+    let mut bob_peer = Peer::start().await;
+    let (offer, mid) = bob_peer.join_offer().await;
+    bob.send(
+        "voice_join",
+        json!({"channel_id": g.voice_channel, "offer": offer,
+               "tracks": [{"mid": mid, "kind": "audio"}], "self_mute": false, "self_deaf": false}),
+    )
+    .await;
+    let answer = bob
+        .next_within(PROMPTLY, "Bob's answer", |f| {
+            f["op"] == "voice_answer" || f["op"] == "voice_error"
+        })
+        .await;
+    assert_eq!(answer["op"], "voice_answer", "{answer}");
+    let holder = candidate_address(answer["d"]["answer"]["sdp"].as_str().unwrap());
+    assert_ne!(holder, dead_holder, "a living node holds the channel");
+    bob_peer.accept_answer(serde_json::from_value(answer["d"]["answer"].clone()).unwrap());
+    // Alice joins again through the third node; they hear each other.
+    let mut alice_peer = Peer::start().await;
+    let (_, alice_holder) = join_answered(&mut alice, &alice_peer, &g.voice_channel).await;
+    assert_eq!(alice_holder, holder);
+    let alice_at_bob = bob.answer_offer(&bob_peer).await[0]["mid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bob_at_alice = alice.answer_offer(&alice_peer).await[0]["mid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    alice_peer.send_audio(true);
+    bob_peer.send_audio(true);
+    bob_peer
+        .wait_for("Alice's audio at Bob", |s| {
+            s.received_on(&alice_at_bob).len() >= 10
+        })
+        .await;
+    alice_peer
+        .wait_for("Bob's audio at Alice", |s| {
+            s.received_on(&bob_at_alice).len() >= 10
+        })
+        .await;
+    assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
+    g.app.stop().await;
+    third.stop().await;
 }

@@ -189,6 +189,24 @@ impl Store {
         }
     }
 
+    /// The node holding a voice channel's call, unless its hold was last refreshed before
+    /// `stale_before` (that node stopped) or there is none.
+    pub async fn live_voice_channel_holder(
+        &self,
+        channel_id: i64,
+        stale_before: i64,
+    ) -> Result<Option<i64>> {
+        let holder = sqlx::query(
+            "SELECT stream_id FROM voice_channel_holders
+             WHERE channel_id = $1 AND refreshed_at >= $2",
+        )
+        .bind(channel_id)
+        .bind(stale_before)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(holder.map(|row| row.try_get(0)).transpose()?)
+    }
+
     /// Gives up node `stream_id`'s hold on a voice channel whose call emptied.
     pub async fn release_voice_channel(&self, channel_id: i64, stream_id: i64) -> Result<()> {
         sqlx::query("DELETE FROM voice_channel_holders WHERE channel_id = $1 AND stream_id = $2")

@@ -979,6 +979,10 @@ async fn one_node_wins_the_claim_on_a_voice_channel(backend: TestBackend) {
         .store
         .claim_voice_channel(channel, other, NOW + 10, stale_before + 10);
     assert_eq!(later.await.unwrap(), winner);
+    let live_holder = |stale_before| f.store.live_voice_channel_holder(channel, stale_before);
+    // Claimed at NOW (without calls, the refresh left it alone).
+    assert_eq!(live_holder(NOW).await.unwrap(), Some(winner));
+    assert_eq!(live_holder(NOW + 1).await.unwrap(), None, "lapsed");
 
     // A holder not refreshed for a minute has stopped: the next claim takes over.
     let takeover = f
@@ -990,6 +994,7 @@ async fn one_node_wins_the_claim_on_a_voice_channel(backend: TestBackend) {
 
     // Released when its call empties, the channel goes to the next claimant.
     f.store.release_voice_channel(channel, other).await.unwrap();
+    assert_eq!(live_holder(0).await.unwrap(), None);
     let next = f
         .store
         .claim_voice_channel(channel, winner, NOW + 70_001, NOW + 10_001)

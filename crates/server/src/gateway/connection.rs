@@ -61,8 +61,15 @@ struct Connection {
     window_started: Instant,
     frames_in_window: u32,
     session: Option<Attached>,
-    /// The node holding the call this connection joined (this node or another).
-    voice_node: Option<i64>,
+    /// The call this connection joined.
+    voice_call: Option<JoinedCall>,
+}
+
+/// Where a connection's call is: its channel, and the node holding it (this one or another).
+#[derive(Clone, Copy)]
+struct JoinedCall {
+    channel_id: i64,
+    node: i64,
 }
 
 /// Runs a voice op on the node holding the call: this one, or another over the bus.
@@ -88,7 +95,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
         window_started: Instant::now(),
         frames_in_window: 0,
         session: None,
-        voice_node: None,
+        voice_call: None,
     };
     let end = connection.serve().await;
     if let End::Close(code) = end {
@@ -302,8 +309,8 @@ impl Connection {
         };
         // The node this connection joined through; after a resume, the node its voice state
         // names; without either the op finds no call, which this node's driver says.
-        let node = match self.voice_node {
-            Some(node) => node,
+        let node = match self.voice_call {
+            Some(call) => call.node,
             None => self
                 .state
                 .store
@@ -355,13 +362,9 @@ impl Connection {
             .await
             .map_err(store_failure)?;
         let now = now_ms();
+        let stale_before = voice::states::stale_before(now, self.state.config.voice.stale_after());
         let holder = store
-            .claim_voice_channel(
-                channel.id,
-                self.state.stream_id,
-                now,
-                voice::states::stale_before(now),
-            )
+            .claim_voice_channel(channel.id, self.state.stream_id, now, stale_before)
             .await
             .map_err(store_failure)?;
         let request = VoiceRequest {
@@ -385,19 +388,31 @@ impl Connection {
             },
         };
         // Moving from a call this connection joined on another node: that node ends it, since
-        // the new channel's holder does not know of it.
-        if let Some(previous) = self.voice_node.filter(|node| *node != holder) {
-            let leave = VoiceRequest {
-                session_id,
-                session_node: self.state.stream_id,
-                user_id,
-                op: VoiceOp::Leave,
-            };
-            let _ = voice_on(&self.state, voice, previous, leave).await;
+        // the new channel's holder does not know of it. Unless that node no longer holds the
+        // old channel: its calls there ended, or it stopped (its hold lapsed), and a stopped
+        // node would keep this join waiting until forwarding times out.
+        if let Some(previous) = self.voice_call.filter(|call| call.node != holder) {
+            let still_held = store
+                .live_voice_channel_holder(previous.channel_id, stale_before)
+                .await
+                .map_err(store_failure)?
+                == Some(previous.node);
+            if still_held {
+                let leave = VoiceRequest {
+                    session_id,
+                    session_node: self.state.stream_id,
+                    user_id,
+                    op: VoiceOp::Leave,
+                };
+                let _ = voice_on(&self.state, voice, previous.node, leave).await;
+            }
         }
         let joined = voice_on(&self.state, voice, holder, request).await;
         if joined.is_ok() {
-            self.voice_node = Some(holder);
+            self.voice_call = Some(JoinedCall {
+                channel_id: channel.id,
+                node: holder,
+            });
         }
         Ok(joined)
     }

@@ -209,11 +209,16 @@ impl Voice {
             max_subscriber_video_bitrate: config.max_video_bitrate,
             ..madang_sfu::SfuConfig::default()
         };
-        let writer = states::start_writer(store.clone(), stream_id);
+        let writer = states::start_writer(store.clone(), stream_id, config.stale_after());
         let driver =
             driver::Driver::new(sfu_config, socket, received, sessions, writer, stream_id)?;
         tokio::spawn(driver.run());
-        tokio::spawn(states::keep_fresh(store, stream_id));
+        tokio::spawn(states::keep_fresh(
+            store,
+            stream_id,
+            config.refresh_interval(),
+            config.stale_after(),
+        ));
         Ok(Voice { commands })
     }
 

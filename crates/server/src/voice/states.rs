@@ -10,12 +10,6 @@ use tokio::sync::mpsc;
 use crate::api::dispatches;
 use crate::state::now_ms;
 
-/// How often a node marks its calls alive.
-const REFRESH_INTERVAL: Duration = Duration::from_secs(15);
-/// A voice state not marked alive for this long belongs to a node that stopped; another node
-/// removes it and announces the departure.
-const STALE_AFTER: Duration = Duration::from_secs(60);
-
 /// A change the driver made, to be written with its VOICE_STATE_UPDATE.
 #[derive(Debug)]
 pub enum StateChange {
@@ -36,11 +30,16 @@ pub enum StateChange {
 }
 
 /// Starts the writer; changes sent to the returned sender are written one after another.
-pub fn start_writer(store: Store, stream_id: i64) -> mpsc::UnboundedSender<StateChange> {
+/// `stale_after` is `voice.stale_after_ms`: a hold older than that may be taken over.
+pub fn start_writer(
+    store: Store,
+    stream_id: i64,
+    stale_after: Duration,
+) -> mpsc::UnboundedSender<StateChange> {
     let (changes, mut received) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(change) = received.recv().await {
-            if let Err(error) = write(&store, stream_id, change).await {
+            if let Err(error) = write(&store, stream_id, stale_after, change).await {
                 // The call itself goes on; a state left behind is removed as stale once the
                 // node stops refreshing it, or replaced by the user's next join.
                 tracing::error!(%error, "voice: cannot write a voice state");
@@ -50,13 +49,24 @@ pub fn start_writer(store: Store, stream_id: i64) -> mpsc::UnboundedSender<State
     changes
 }
 
-async fn write(store: &Store, stream_id: i64, change: StateChange) -> madang_store::Result<()> {
+async fn write(
+    store: &Store,
+    stream_id: i64,
+    stale_after: Duration,
+    change: StateChange,
+) -> madang_store::Result<()> {
     match change {
         StateChange::Joined(row) => {
             // Normally a no-op: the join was routed here because this node holds the channel.
             // After a release raced with the join, the hold is taken again.
+            let now = now_ms();
             let holder = store
-                .claim_voice_channel(row.channel_id, stream_id, now_ms(), stale_before(now_ms()))
+                .claim_voice_channel(
+                    row.channel_id,
+                    stream_id,
+                    now,
+                    stale_before(now, stale_after),
+                )
                 .await?;
             if holder != stream_id {
                 tracing::warn!(
@@ -109,14 +119,20 @@ async fn write(store: &Store, stream_id: i64, change: StateChange) -> madang_sto
 }
 
 /// Holds and voice states last refreshed before this belong to a node that stopped.
-pub fn stale_before(now: i64) -> i64 {
-    now - STALE_AFTER.as_millis() as i64
+pub fn stale_before(now: i64, stale_after: Duration) -> i64 {
+    now - stale_after.as_millis() as i64
 }
 
-/// Marks this node's calls alive, and removes the voice states of nodes that stopped doing
-/// so (a crashed node cannot announce its departures itself).
-pub async fn keep_fresh(store: Store, stream_id: i64) {
-    let mut tick = tokio::time::interval(REFRESH_INTERVAL);
+/// Marks this node's calls alive every `refresh_interval`, and removes the voice states of
+/// nodes that stopped doing so for `stale_after` (a crashed node cannot announce its
+/// departures itself).
+pub async fn keep_fresh(
+    store: Store,
+    stream_id: i64,
+    refresh_interval: Duration,
+    stale_after: Duration,
+) {
+    let mut tick = tokio::time::interval(refresh_interval);
     loop {
         tick.tick().await;
         let now = now_ms();
@@ -124,7 +140,10 @@ pub async fn keep_fresh(store: Store, stream_id: i64) {
             tracing::warn!(%error, "voice: cannot refresh voice states");
             continue;
         }
-        let stale = match store.stale_voice_states(stale_before(now)).await {
+        let stale = match store
+            .stale_voice_states(stale_before(now, stale_after))
+            .await
+        {
             Ok(stale) => stale,
             Err(error) => {
                 tracing::warn!(%error, "voice: cannot look for stale voice states");

@@ -21,6 +21,8 @@ pub struct TestApp {
     http: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// The server's own runtime, when it can be killed (see [`spawn_killable_app_with`]).
+    runtime: Option<tokio::runtime::Runtime>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -59,16 +61,46 @@ pub async fn spawn_app_with(
     backend: Backend,
     configure: impl FnOnce(&mut Config),
 ) -> Option<TestApp> {
+    start(backend, configure, None).await
+}
+
+/// A server on a runtime of its own, as if in its own process, so that [`TestApp::kill`]
+/// can stop it the way a crash does.
+pub async fn spawn_killable_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime for the server");
+    start(backend, configure, Some(runtime)).await
+}
+
+/// Builds and runs the server on `runtime`, or on the test's runtime without one.
+async fn start(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+    runtime: Option<tokio::runtime::Runtime>,
+) -> Option<TestApp> {
     let data_dir = tempfile::tempdir().expect("temporary directory");
     let mut config = test_config(data_dir.path());
     config.database_url =
         madang_store::testing::fresh_database_url(backend, data_dir.path()).await?;
     configure(&mut config);
-    let app = Application::build(config).await.expect("the server starts");
+    let tasks = runtime
+        .as_ref()
+        .map_or_else(tokio::runtime::Handle::current, |r| r.handle().clone());
+    let app = tasks
+        .spawn(Application::build(config))
+        .await
+        .expect("the build task")
+        .expect("the server starts");
     let address = app.local_addr();
     let store = app.store().clone();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
+    let server = tasks.spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
     Some(TestApp {
@@ -78,6 +110,7 @@ pub async fn spawn_app_with(
         http: reqwest::Client::new(),
         shutdown: Some(shutdown),
         server: Some(server),
+        runtime,
         _data_dir: data_dir,
     })
 }
@@ -197,6 +230,25 @@ impl TestApp {
                 .await
                 .expect("server task")
                 .expect("server ran cleanly");
+        }
+    }
+
+    /// Kills the server as a crash would: its runtime stops at once and drops every task
+    /// wherever it is, so no graceful shutdown or other cleanup runs, its sockets (HTTP,
+    /// gateway, voice UDP, NATS, database) close, and its upkeep stops. Only for a server
+    /// from [`spawn_killable_app_with`].
+    pub fn kill(mut self) {
+        let runtime = self.runtime.take().expect("a server on its own runtime");
+        runtime.shutdown_background();
+    }
+}
+
+impl Drop for TestApp {
+    // Dropping a runtime inside the test's runtime would panic: a server left running on its
+    // own is stopped without waiting.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
 }
