@@ -11,12 +11,13 @@
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How long the NATS server may take to confirm a subscription.
 const SUBSCRIBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -100,6 +101,9 @@ enum Backend<M> {
     Nats {
         client: async_nats::Client,
         prefix: String,
+        /// Counts the times messages may have been lost on the connection (see
+        /// [`report_losses`]); each subscription turns a change into [`Received::Lost`].
+        losses: watch::Receiver<u64>,
     },
 }
 
@@ -107,8 +111,9 @@ enum Backend<M> {
 #[derive(Debug)]
 pub enum Received<M> {
     Message(M),
-    /// Some messages were lost (a slow subscriber, a NATS hiccup, an undecodable message).
-    /// Committed events among them are recovered from the database.
+    /// Some messages were lost (a slow subscriber, a lost NATS connection that has come
+    /// back, an undecodable message). Committed events among them are recovered from the
+    /// database; whatever else the subscriber derives from messages may be stale.
     Lost,
 }
 
@@ -118,7 +123,10 @@ pub struct Subscription<M> {
 
 enum SubscriptionSource<M> {
     Local(broadcast::Receiver<M>),
-    Nats(async_nats::Subscriber),
+    Nats {
+        subscriber: async_nats::Subscriber,
+        losses: watch::Receiver<u64>,
+    },
 }
 
 impl<M: BusMessage> Bus<M> {
@@ -128,13 +136,18 @@ impl<M: BusMessage> Bus<M> {
         let backend = if url == "local" {
             Backend::Local(broadcast::channel(LOCAL_CAPACITY).0)
         } else if url.starts_with("nats://") {
+            let (losses, lost) = watch::channel(0);
+            let connected = Arc::new(OnceLock::new());
             let client = async_nats::ConnectOptions::new()
                 .name("madang")
+                .event_callback(report_losses(connected.clone(), Arc::new(losses)))
                 .connect(url)
                 .await?;
+            let _ = connected.set(client.clone());
             Backend::Nats {
                 client,
                 prefix: prefix.to_owned(),
+                losses: lost,
             }
         } else {
             return Err(BusError::UnsupportedUrl(url.to_owned()));
@@ -152,7 +165,7 @@ impl<M: BusMessage> Bus<M> {
                 let _ = sender.send(message.clone());
                 Ok(())
             }
-            Backend::Nats { client, prefix } => {
+            Backend::Nats { client, prefix, .. } => {
                 let payload = serde_json::to_vec(message)?;
                 client
                     .publish(message.subject().nats_subject(prefix), payload.into())
@@ -167,13 +180,58 @@ impl<M: BusMessage> Bus<M> {
     pub async fn subscribe(&self) -> Result<Subscription<M>, BusError> {
         let source = match &*self.backend {
             Backend::Local(sender) => SubscriptionSource::Local(sender.subscribe()),
-            Backend::Nats { client, prefix } => {
+            Backend::Nats {
+                client,
+                prefix,
+                losses,
+            } => {
+                let mut losses = losses.clone();
+                losses.mark_unchanged();
                 let subscriber = client.subscribe(format!("{prefix}.>")).await?;
                 confirm_subscriptions(client).await?;
-                SubscriptionSource::Nats(subscriber)
+                SubscriptionSource::Nats { subscriber, losses }
             }
         };
         Ok(Subscription { source })
+    }
+}
+
+/// The NATS client's event callback: counts in `losses` each time messages may have been
+/// lost. While the connection is down, nothing published reaches this node, so a reconnect
+/// counts, once the server has our subscriptions again (the client re-sends them after
+/// connecting, and until the server reads them messages still pass us by); so does a
+/// subscriber too slow for the client's buffer. The first connection does not count: no
+/// subscription existed before it. `client` is the connection's client, once `connect` has
+/// returned it.
+fn report_losses(
+    client: Arc<OnceLock<async_nats::Client>>,
+    losses: Arc<watch::Sender<u64>>,
+) -> impl Fn(async_nats::Event) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + Sync>>
++ Send
++ Sync
++ 'static {
+    let connected_before = Arc::new(AtomicBool::new(false));
+    move |event| {
+        let (client, losses, connected_before) =
+            (client.clone(), losses.clone(), connected_before.clone());
+        Box::pin(async move {
+            match event {
+                async_nats::Event::Connected if connected_before.swap(true, Ordering::SeqCst) => {
+                    tracing::warn!("the NATS connection is back; messages may have been lost");
+                    if let Some(client) = client.get()
+                        && let Err(error) = confirm_subscriptions(client).await
+                    {
+                        tracing::warn!(%error, "cannot confirm the subscriptions after a reconnect");
+                    }
+                    losses.send_modify(|count| *count += 1);
+                }
+                async_nats::Event::SlowConsumer(_) => {
+                    tracing::warn!("a NATS subscriber fell behind; messages were dropped");
+                    losses.send_modify(|count| *count += 1);
+                }
+                _ => {}
+            }
+        })
     }
 }
 
@@ -201,8 +259,12 @@ impl<M: BusMessage> Subscription<M> {
                 Err(broadcast::error::RecvError::Lagged(_)) => Some(Received::Lost),
                 Err(broadcast::error::RecvError::Closed) => None,
             },
-            SubscriptionSource::Nats(subscriber) => {
-                let message = subscriber.next().await?;
+            SubscriptionSource::Nats { subscriber, losses } => {
+                let message = tokio::select! {
+                    biased;
+                    Ok(()) = losses.changed() => return Some(Received::Lost),
+                    message = subscriber.next() => message?,
+                };
                 match serde_json::from_slice(&message.payload) {
                     Ok(decoded) => Some(Received::Message(decoded)),
                     Err(error) => {
@@ -295,6 +357,40 @@ mod tests {
             return;
         };
         round_trip(&url, &format!("bus-test-{:x}", rand_suffix())).await;
+    }
+
+    /// After the connection comes back the subscriber hears that messages may have been lost
+    /// (its node then treats what it derives from them as stale), and by then it receives
+    /// again.
+    #[tokio::test]
+    async fn a_nats_reconnect_is_reported_as_lost_messages() {
+        let Some(url) = crate::testing::nats_url("the NATS reconnect test") else {
+            return;
+        };
+        let prefix = format!("bus-test-{:x}", rand_suffix());
+        let publisher = Bus::<Note>::connect(&url, &prefix).await.expect("connects");
+        let subscriber = Bus::<Note>::connect(&url, &prefix).await.expect("connects");
+        let mut subscription = subscriber.subscribe().await.expect("subscribes");
+        let Backend::Nats { client, .. } = &*subscriber.backend else {
+            unreachable!("a nats:// URL makes a NATS bus")
+        };
+        client.force_reconnect().await.expect("reconnects");
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), subscription.next())
+            .await
+            .expect("the reconnect is reported");
+        assert!(matches!(next, Some(Received::Lost)), "got {next:?}");
+        let note = Note {
+            guild_id: 7,
+            text: "after".into(),
+        };
+        publisher.publish(&note).await.expect("publishes");
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), subscription.next())
+            .await
+            .expect("the note arrives");
+        assert!(
+            matches!(next, Some(Received::Message(ref n)) if *n == note),
+            "got {next:?}"
+        );
     }
 
     fn rand_suffix() -> u128 {

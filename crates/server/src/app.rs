@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -20,7 +21,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{AccessTokens, PasswordHasher};
+use crate::auth::{AccessTokens, LoginSessions, PasswordHasher};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::gateway::Gateway;
@@ -56,8 +57,15 @@ impl Application {
         let ids = IdGenerator::new(config.node_id);
         let stream_id = ids.next(now_ms()).0;
         let (voice_commands, voice_received) = voice::command_channel();
-        let (gateway, store) =
-            Gateway::start(&config, store, stream_id, voice_commands.clone()).await?;
+        let login_sessions = Arc::new(LoginSessions::new());
+        let (gateway, store) = Gateway::start(
+            &config,
+            store,
+            stream_id,
+            voice_commands.clone(),
+            login_sessions.clone(),
+        )
+        .await?;
         let voice = if config.voice.enabled {
             // Chat keeps working without voice: a taken UDP port (a second node on one host)
             // switches voice off on this node, loudly, instead of refusing to start.
@@ -88,6 +96,7 @@ impl Application {
         let state = AppState::new(Shared {
             tokens: AccessTokens::new(key.as_bytes(), config.access_token_ttl_seconds),
             passwords: PasswordHasher::new(&config.password_hashing)?,
+            login_sessions,
             limits: Limiters::new(&config.rate_limits),
             ids,
             gateway,

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use madang_domain::{Id, IdGenerator};
 use madang_store::Store;
 
-use crate::auth::{AccessTokens, PasswordHasher};
+use crate::auth::{AccessTokens, LoginSessions, PasswordHasher};
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::rate_limit::Limiters;
@@ -22,6 +22,8 @@ pub struct Shared {
     pub ids: IdGenerator,
     pub tokens: AccessTokens,
     pub passwords: PasswordHasher,
+    /// Shared with the gateway, which forgets the logins that revocations cover.
+    pub login_sessions: Arc<LoginSessions>,
     pub limits: Limiters,
     pub gateway: Gateway,
     /// `None` when voice is switched off (`voice.enabled = false`).

@@ -13,7 +13,6 @@ use crate::{Result, Store};
 pub struct AuthenticatedUser {
     pub user_id: i64,
     pub session_id: i64,
-    pub system_role: i16,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -171,11 +170,12 @@ impl Store {
         Ok(())
     }
 
-    /// The user of an unrevoked login session; checked on every authenticated request, so
-    /// that logout and token-theft revocation take effect at once.
+    /// The user of an unrevoked login session. Nodes remember the answer for a while and
+    /// forget it when the revocation reaches them over the bus (see the server's
+    /// `LoginSessions`), so logout and token-theft revocation take effect at once.
     pub async fn authenticate(&self, session_id: i64) -> Result<Option<AuthenticatedUser>> {
         Ok(sqlx::query_as(
-            "SELECT u.id AS user_id, s.id AS session_id, u.system_role
+            "SELECT u.id AS user_id, s.id AS session_id
              FROM login_sessions s JOIN users u ON u.id = s.user_id
              WHERE s.id = $1 AND s.revoked_at IS NULL",
         )

@@ -9,9 +9,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Query};
 use crate::state::AppState;
 
-/// The guard for admin-only routes.
-pub fn require_system_admin(session: &Session) -> ApiResult<()> {
-    if session.is_system_admin {
+/// The guard for admin-only routes. The role is read here, not remembered with the login
+/// (see [`crate::auth::LoginSessions`]), so granting it takes effect at once.
+pub async fn require_system_admin(state: &AppState, session: &Session) -> ApiResult<()> {
+    let user = state.store.user(session.user_id.0).await?;
+    if user.is_some_and(|user| user.system_role == 1) {
         Ok(())
     } else {
         Err(ApiError::forbidden("system admins only"))
@@ -27,7 +29,7 @@ pub async fn list_users(
     session: Session,
     Query(query): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<CurrentUser>>> {
-    require_system_admin(&session)?;
+    require_system_admin(&state, &session).await?;
     let limit = page_limit(query.limit)?;
     let users = state
         .store

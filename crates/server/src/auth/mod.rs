@@ -1,10 +1,13 @@
 //! Who is calling: password hashing, access tokens, refresh tokens and the cookie that
-//! carries them, and the [`Session`] extractor that authenticates a request.
+//! carries them, the login sessions known to be live, and the [`Session`] extractor that
+//! authenticates a request.
 
+mod login_sessions;
 mod password;
 mod session;
 mod tokens;
 
+pub use login_sessions::LoginSessions;
 pub use password::PasswordHasher;
 pub use session::{Session, client_ip, require_same_origin};
 pub use tokens::{

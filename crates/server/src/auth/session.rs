@@ -17,7 +17,6 @@ use crate::state::AppState;
 pub struct Session {
     pub user_id: Id,
     pub session_id: Id,
-    pub is_system_admin: bool,
 }
 
 impl FromRequestParts<AppState> for Session {
@@ -37,18 +36,17 @@ impl FromRequestParts<AppState> for Session {
             .tokens
             .verify(token.trim())
             .ok_or_else(ApiError::unauthorized)?;
-        let authenticated = state
-            .store
-            .authenticate(session_id.0)
+        let login_user_id = state
+            .login_sessions
+            .user_of(&state.store, session_id.0)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        if authenticated.user_id != user_id.0 {
+        if login_user_id != user_id.0 {
             return Err(ApiError::unauthorized());
         }
         let session = Session {
             user_id,
             session_id,
-            is_system_admin: authenticated.system_role == 1,
         };
         state.limits.per_user(session.user_id)?;
         Ok(session)

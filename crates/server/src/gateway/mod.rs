@@ -13,6 +13,7 @@ pub(crate) mod frames;
 mod replay;
 mod sequencer;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -27,7 +28,7 @@ use madang_store::{EventSource, LoggedEvent, Store};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::auth::require_same_origin;
+use crate::auth::{LoginSessions, require_same_origin};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::state::{AppState, now_ms};
@@ -117,7 +118,8 @@ pub struct TypingAnnouncement {
     pub timestamp_ms: i64,
 }
 
-/// Gateway sessions to close with 4004, on every node.
+/// Logins ended: their gateway sessions close with 4004 on every node, and every node
+/// forgets them as live (see [`LoginSessions`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionRevocation {
@@ -161,6 +163,7 @@ pub struct Gateway {
     publish: mpsc::UnboundedSender<NodeMessage>,
     /// Where the voice driver sends frames for sessions (offers, speaking flags).
     session_frames: mpsc::UnboundedSender<SessionFrame>,
+    login_sessions: Arc<LoginSessions>,
     heartbeat_interval: Duration,
     resume_window_ms: i64,
     session_queue_capacity: usize,
@@ -169,12 +172,14 @@ pub struct Gateway {
 impl Gateway {
     /// Connects the bus, starts the publisher, the sequencer and the pruning of old events,
     /// and returns the gateway with the store that now publishes what it commits. Voice
-    /// moderation heard on the bus goes to `voice`.
+    /// moderation heard on the bus goes to `voice`; revocations heard on it, and news that
+    /// the bus lost messages, go to `login_sessions`.
     pub async fn start(
         config: &Config,
         store: Store,
         stream_id: i64,
         voice: mpsc::Sender<voice::Command>,
+        login_sessions: Arc<LoginSessions>,
     ) -> anyhow::Result<(Gateway, Store)> {
         let settings = &config.gateway;
         let bus = Bus::<NodeMessage>::connect(&config.bus_url, &settings.cluster_name)
@@ -203,6 +208,7 @@ impl Gateway {
                 driver: voice,
             },
             publish.clone(),
+            login_sessions.clone(),
             Duration::from_millis(settings.presence_grace_ms),
             checkpoint_interval,
         );
@@ -215,6 +221,7 @@ impl Gateway {
             commands,
             publish,
             session_frames,
+            login_sessions,
             heartbeat_interval: Duration::from_millis(settings.heartbeat_interval_ms),
             resume_window_ms: settings.resume_window_seconds as i64 * 1000,
             session_queue_capacity: settings.session_queue_capacity,
@@ -222,8 +229,10 @@ impl Gateway {
         Ok((gateway, store))
     }
 
-    /// Closes the matching sessions on every node.
+    /// Ends the revoked logins on every node: this one forgets them before this returns, the
+    /// others when the bus delivers. Call it once the revocation is committed.
     pub fn revoke(&self, revocation: SessionRevocation) {
+        self.login_sessions.revoke(&revocation);
         let _ = self.publish.send(NodeMessage::CloseSessions(revocation));
     }
 

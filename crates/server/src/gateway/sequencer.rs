@@ -29,6 +29,7 @@ use super::{
     NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement, VoiceSignal,
     VoiceSignalMessage,
 };
+use crate::auth::LoginSessions;
 use crate::state::now_ms;
 use crate::voice::{self, SessionFrame};
 
@@ -328,6 +329,8 @@ pub struct Sequencer {
     commands: mpsc::Receiver<Command>,
     voice: VoiceLink,
     publish: mpsc::UnboundedSender<NodeMessage>,
+    /// Forgets the logins that revocations heard on the bus cover.
+    login_sessions: Arc<LoginSessions>,
     presence_grace: Duration,
     checkpoint_interval: Duration,
     /// The last sequence number ordered, per log.
@@ -356,6 +359,7 @@ impl Sequencer {
         commands: mpsc::Receiver<Command>,
         voice: VoiceLink,
         publish: mpsc::UnboundedSender<NodeMessage>,
+        login_sessions: Arc<LoginSessions>,
         presence_grace: Duration,
         checkpoint_interval: Duration,
     ) -> Sequencer {
@@ -366,6 +370,7 @@ impl Sequencer {
             commands,
             voice,
             publish,
+            login_sessions,
             presence_grace,
             checkpoint_interval,
             cursors: HashMap::new(),
@@ -441,7 +446,11 @@ impl Sequencer {
                     tracing::warn!("voice: a moderation action was dropped");
                 }
             }
-            Received::Lost => self.look_for_lost_events().await,
+            Received::Lost => {
+                // A revocation may have been among the lost messages.
+                self.login_sessions.forget_all();
+                self.look_for_lost_events().await
+            }
         }
     }
 
@@ -805,6 +814,7 @@ impl Sequencer {
     }
 
     fn revoke(&mut self, revocation: SessionRevocation) {
+        self.login_sessions.revoke(&revocation);
         let user_id = revocation.user_id();
         for id in self.by_user.get(&user_id).into_iter().flatten() {
             if let Some(session) = self.sessions.get_mut(id)

@@ -134,3 +134,39 @@ async fn a_session_resumes_on_another_node() {
         node.stop().await;
     }
 }
+
+/// Nodes remember live logins, but a logout still ends the login at once where it was made,
+/// and on another node as soon as the bus tells it (seen here by its gateway session of
+/// that login closing), although that node had just accepted the same token.
+#[tokio::test]
+async fn a_logout_is_refused_at_once_on_every_node() {
+    let Some(nodes) = cluster(2).await else {
+        return;
+    };
+    let (a, b) = (&nodes[0], &nodes[1]);
+    let kim = a.register("kim").await;
+    for node in [a, b] {
+        node.get("/api/users/@me", &kim.token)
+            .await
+            .expect(StatusCode::OK);
+    }
+    let mut on_b = Client::connect_and_identify(b.address, &kim.token).await;
+    a.call(
+        reqwest::Method::POST,
+        "/api/auth/logout",
+        Some(&kim.token),
+        None,
+    )
+    .await
+    .expect(StatusCode::NO_CONTENT);
+    a.get("/api/users/@me", &kim.token)
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert_eq!(on_b.closed().await, Some(4004));
+    b.get("/api/users/@me", &kim.token)
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    for node in nodes {
+        node.stop().await;
+    }
+}
