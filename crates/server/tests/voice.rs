@@ -508,6 +508,28 @@ async fn call(g: &Guild) -> Call {
     }
 }
 
+/// Alice and Bob both send audio, and each receives ten frames of the other's on the m-line
+/// named for it.
+async fn audio_flows_both_ways(
+    alice_peer: &mut Peer,
+    alice_at_bob: &str,
+    bob_peer: &mut Peer,
+    bob_at_alice: &str,
+) {
+    alice_peer.send_audio(true);
+    bob_peer.send_audio(true);
+    bob_peer
+        .wait_for("Alice's audio at Bob", |s| {
+            s.received_on(alice_at_bob).len() >= 10
+        })
+        .await;
+    alice_peer
+        .wait_for("Bob's audio at Alice", |s| {
+            s.received_on(bob_at_alice).len() >= 10
+        })
+        .await;
+}
+
 /// `publisher` keeps sending; after it has sent `frames` more frames, every frame `listener`
 /// received on `mid` since `from` is returned. Used to show that nothing newer than a mute
 /// got through: a frame forwarded in that time would have arrived over loopback.
@@ -1239,18 +1261,7 @@ async fn a_call_spans_nodes_with_media_on_the_holding_node_only() {
     assert_eq!(state["channel_id"], g.voice_channel.as_str());
 
     // Audio both ways, and the speaking flag reaches Bob through his node.
-    alice_peer.send_audio(true);
-    bob_peer.send_audio(true);
-    bob_peer
-        .wait_for("Alice's audio at Bob", |s| {
-            s.received_on(&alice_at_bob).len() >= 10
-        })
-        .await;
-    alice_peer
-        .wait_for("Bob's audio at Alice", |s| {
-            s.received_on(&bob_at_alice).len() >= 10
-        })
-        .await;
+    audio_flows_both_ways(&mut alice_peer, &alice_at_bob, &mut bob_peer, &bob_at_alice).await;
     let speaking = bob
         .next("VOICE_SPEAKING", |f| {
             f["t"] == "VOICE_SPEAKING" && f["d"]["user_id"] == g.alice.id.as_str()
@@ -1525,18 +1536,7 @@ async fn a_dead_holders_calls_end_and_its_channels_go_to_the_living_nodes() {
         .as_str()
         .unwrap()
         .to_owned();
-    alice_peer.send_audio(true);
-    bob_peer.send_audio(true);
-    bob_peer
-        .wait_for("Alice's audio at Bob", |s| {
-            s.received_on(&alice_at_bob).len() >= 10
-        })
-        .await;
-    alice_peer
-        .wait_for("Bob's audio at Alice", |s| {
-            s.received_on(&bob_at_alice).len() >= 10
-        })
-        .await;
+    audio_flows_both_ways(&mut alice_peer, &alice_at_bob, &mut bob_peer, &bob_at_alice).await;
     assert_eq!(bob_peer.stats().sources, HashSet::from([holder]));
     g.app.stop().await;
     third.stop().await;
