@@ -78,6 +78,10 @@ struct Settings {
     log_format: Option<String>,
 }
 
+/// Variables of the project's tools (`MADANG_TEST_REQUIRE_ALL`, `MADANG_E2E_SCREENSHOTS`,
+/// `MADANG_BENCH_RESULTS`, …), lowercased: not settings, and not worth a warning.
+const TOOL_PREFIXES: [&str; 5] = ["test_", "e2e_", "bench_", "ci_", "fuzz_"];
+
 fn load_config(settings: &Settings) -> anyhow::Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     match &settings.config {
@@ -92,8 +96,9 @@ fn load_config(settings: &Settings) -> anyhow::Result<Config> {
         None => figment = figment.merge(Toml::file("madang.toml")),
     }
     // `MADANG_RATE_LIMITS__AUTH__BURST` sets `rate_limits.auth.burst`. Only variables naming a
-    // setting are read: the prefix is shared with tools (test switches, `MADANG_CONFIG`), so
-    // any other is reported and skipped rather than refused.
+    // setting are read: the prefix is shared with tools (`MADANG_CONFIG`, `MADANG_BIN` and
+    // those of `TOOL_PREFIXES`, which servers started by the test suites inherit), so any
+    // other is reported and skipped rather than refused.
     let settings_names = setting_names();
     let readable = settings_names.clone();
     let env = Env::prefixed("MADANG_").split("__").filter(move |key| {
@@ -114,10 +119,12 @@ fn load_config(settings: &Settings) -> anyhow::Result<Config> {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        if !settings_names.contains(&setting)
-            && setting != "config"
-            && !setting.starts_with("test_")
-        {
+        let tools = setting == "config"
+            || setting == "bin"
+            || TOOL_PREFIXES
+                .iter()
+                .any(|prefix| setting.starts_with(prefix));
+        if !settings_names.contains(&setting) && !tools {
             eprintln!("madang: ignoring {name}: it names no setting");
         }
     }
