@@ -972,7 +972,8 @@ async fn one_node_wins_the_claim_on_a_voice_channel(backend: TestBackend) {
     assert!(holders.iter().all(|h| *h == winner), "{holders:?}");
     let other = *nodes.iter().find(|n| **n != winner).unwrap();
 
-    // The holder keeps it while refreshed; another node's release does nothing.
+    // The holder keeps it while its hold is fresh (a hold without calls is not refreshed);
+    // another node's release does nothing.
     f.store.refresh_voice_states(winner, NOW + 5).await.unwrap();
     f.store.release_voice_channel(channel, other).await.unwrap();
     let later = f
