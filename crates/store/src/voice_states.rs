@@ -338,11 +338,18 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        sqlx::query("DELETE FROM voice_states WHERE user_id = $1 AND participant_id = $2")
-            .bind(user_id)
-            .bind(participant_id)
-            .execute(&mut *tx)
-            .await?;
+        let deleted =
+            sqlx::query("DELETE FROM voice_states WHERE user_id = $1 AND participant_id = $2")
+                .bind(user_id)
+                .bind(participant_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if deleted == 0 {
+            // Another node removed it after our read (two nodes sweeping one stopped node's
+            // calls): it announced the departure.
+            return Ok(None);
+        }
         let mut events = Appended::default();
         events
             .guild_dispatch(&mut tx, row.guild_id, left(&row), now)

@@ -745,6 +745,48 @@ async fn voice_states_follow_calls_and_announce_each_change(backend: TestBackend
 }
 
 /// Announces a new message with its id as the payload, so a test can match events to posts.
+/// Two nodes sweeping the same stopped node's calls at once announce each departure once.
+/// Only PostgreSQL: SQLite serves one node, whose single write connection takes the removals
+/// one after the other.
+#[tokio::test]
+async fn two_nodes_removing_one_call_announce_one_departure() {
+    let Some(f) = fixture(TestBackend::Postgres).await else {
+        return;
+    };
+    let owner = f.user("owner").await;
+    let (guild, channel) = f.guild(owner).await;
+    let other_node = Store::connect(&f.url).await.unwrap();
+    let stream = f.id();
+    for participant_id in 0..20 {
+        let call = VoiceStateRow {
+            user_id: owner,
+            guild_id: guild,
+            channel_id: channel,
+            participant_id,
+            stream_id: stream,
+            flags: VoiceFlags::default(),
+            server_mute: false,
+            refreshed_at: NOW,
+        };
+        f.store
+            .put_voice_state(&call, dispatch, dispatch)
+            .await
+            .unwrap();
+        let before = f.store.last_seq(EventSource::Guild(guild)).await.unwrap();
+        let (here, there) = tokio::join!(
+            f.store
+                .remove_voice_state(owner, participant_id, NOW, dispatch),
+            other_node.remove_voice_state(owner, participant_id, NOW, dispatch),
+        );
+        let removals = [here.unwrap(), there.unwrap()];
+        assert_eq!(removals.iter().flatten().count(), 1, "{removals:?}");
+        assert_eq!(
+            f.store.last_seq(EventSource::Guild(guild)).await.unwrap(),
+            before + 1
+        );
+    }
+}
+
 fn created_with_id(row: &MessageRow) -> Dispatch {
     Dispatch::new("MESSAGE_CREATE", row.id.to_string())
 }
