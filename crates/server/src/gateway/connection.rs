@@ -13,19 +13,20 @@ use madang_protocol::gateway::{
 };
 use madang_protocol::rest::ErrorCode;
 use madang_store::{ChannelKind, EventSource, SessionCheckpoint, VoiceFlags};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::TypingAnnouncement;
 use super::filter::SessionFilter;
 use super::frames::{DispatchFrame, server_frame, texts, unsequenced};
+use super::outbound::{self, Outbound, OutboundReceiver};
 use super::replay::{CheckpointState, ReplayError, Replayed, catch_up, replay};
-use super::sequencer::{Attachment, Closing, Command, Outbound};
+use super::sequencer::{Attachment, Closing, Command};
 use crate::api::views;
 use crate::state::{AppState, now_ms};
 use crate::voice::{self, Voice, VoiceControl, VoiceOp, VoiceRequest, refusal};
 
-/// Frames written per flush.
+/// Frames written per flush, unless one hand-over of the sequencer brings more.
 const WRITE_BATCH: usize = 256;
 /// READY's presences per guild: enough for a member list's first screens; in a larger guild
 /// the rest arrive as PRESENCE_UPDATEs when they change.
@@ -50,7 +51,7 @@ struct Attached {
     session_id: i64,
     generation: i64,
     user_id: i64,
-    outbound: mpsc::Receiver<Outbound>,
+    outbound: OutboundReceiver,
     closing: oneshot::Receiver<Closing>,
 }
 
@@ -140,7 +141,6 @@ impl Connection {
         loop {
             let result = match &mut self.session {
                 Some(session) => {
-                    let mut batch = Vec::new();
                     tokio::select! {
                         biased;
                         closing = &mut session.closing => Err(match closing {
@@ -152,9 +152,10 @@ impl Connection {
                         // voice) has large futures; inline, they would make every idle
                         // session's task that much bigger, for the frames it rarely sends.
                         received = self.socket.recv() => Box::pin(self.received(received)).await,
-                        count = session.outbound.recv_many(&mut batch, WRITE_BATCH) => {
-                            if count == 0 { Err(End::Close(close_code::UNKNOWN_ERROR)) } else { self.write(batch).await }
-                        }
+                        batch = session.outbound.recv(WRITE_BATCH) => match batch {
+                            Some(batch) => self.write(batch).await,
+                            None => Err(End::Close(close_code::UNKNOWN_ERROR)),
+                        },
                         _ = tokio::time::sleep_until(self.heartbeat_deadline) => Err(End::Close(close_code::SESSION_TIMED_OUT)),
                     }
                 }
@@ -670,7 +671,7 @@ impl Connection {
         from_position: i64,
         status: PresenceStatus,
     ) -> Result<(), End> {
-        let (outbound, queue) = mpsc::channel(self.state.gateway.session_queue_capacity);
+        let (outbound, queue) = outbound::queue(self.state.gateway.session_queue_capacity);
         let (close, closing) = oneshot::channel();
         let attachment = Attachment {
             session_id,

@@ -12,7 +12,7 @@ use madang_protocol::gateway::{DispatchType, ServerFrame};
 use madang_store::Dispatch;
 use serde::Serialize;
 
-use super::sequencer::Outbound;
+use super::outbound::Outbound;
 
 /// A dispatch ready to be sent to any number of sessions.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl DispatchFrame {
 }
 
 /// The texts of queued frames, in order, ready to be written with one flush.
-pub fn texts(batch: Vec<Outbound>) -> Vec<Utf8Bytes> {
+pub fn texts(batch: Vec<Outbound>) -> impl Iterator<Item = Utf8Bytes> {
     let dispatch_bytes = batch
         .iter()
         .map(|outbound| match outbound {
@@ -55,17 +55,14 @@ pub fn texts(batch: Vec<Outbound>) -> Vec<Utf8Bytes> {
         })
         .sum();
     let mut buffer = BytesMut::with_capacity(dispatch_bytes);
-    batch
-        .into_iter()
-        .map(|outbound| match outbound {
-            Outbound::Dispatch { seq, frame } => {
-                frame.write_with_seq(seq, &mut buffer);
-                Utf8Bytes::try_from(buffer.split().freeze())
-                    .expect("a dispatch frame is made of strings and digits")
-            }
-            Outbound::Unsequenced(text) => text,
-        })
-        .collect()
+    batch.into_iter().map(move |outbound| match outbound {
+        Outbound::Dispatch { seq, frame } => {
+            frame.write_with_seq(seq, &mut buffer);
+            Utf8Bytes::try_from(buffer.split().freeze())
+                .expect("a dispatch frame is made of strings and digits")
+        }
+        Outbound::Unsequenced(text) => text,
+    })
 }
 
 /// A dispatch that is never replayed and carries `"s": null`.
@@ -101,7 +98,7 @@ mod tests {
                 frame,
             },
         ];
-        let texts = texts(batch);
+        let texts: Vec<Utf8Bytes> = texts(batch).collect();
         let value = |i: usize| serde_json::from_str::<serde_json::Value>(&texts[i]).unwrap();
         assert_eq!(
             value(0),

@@ -10,6 +10,7 @@
 mod connection;
 mod filter;
 pub(crate) mod frames;
+mod outbound;
 mod replay;
 mod sequencer;
 

@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::filter::{Delivery, SessionFilter};
 use super::frames::{DispatchFrame, unsequenced};
+use super::outbound::{Outbound, OutboundSender, SendError};
 use super::replay::CheckpointState;
 use super::{
     NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement, VoiceSignal,
@@ -52,16 +53,6 @@ pub struct VoiceLink {
     pub driver: mpsc::Sender<voice::Command>,
 }
 
-/// What a session's socket task receives.
-pub enum Outbound {
-    Dispatch {
-        seq: i64,
-        frame: Arc<DispatchFrame>,
-    },
-    /// One buffer shared by every session it goes to.
-    Unsequenced(Utf8Bytes),
-}
-
 /// A session joining live delivery.
 pub struct Attachment {
     pub session_id: i64,
@@ -73,7 +64,7 @@ pub struct Attachment {
     pub last_seq: i64,
     pub from_position: i64,
     pub status: PresenceStatus,
-    pub outbound: mpsc::Sender<Outbound>,
+    pub outbound: OutboundSender,
     /// Ends the session, when the queue cannot carry the news.
     pub close: oneshot::Sender<Closing>,
 }
@@ -156,7 +147,12 @@ struct LiveSession {
     generation: i64,
     filter: SessionFilter,
     last_seq: i64,
-    outbound: mpsc::Sender<Outbound>,
+    outbound: OutboundSender,
+    /// The frames of this turn of the sequencer, handed over when it ends.
+    unsent: Vec<Outbound>,
+    /// How many frames the last hand-over had: room for as many is made at once, since a
+    /// busy channel brings about as many each turn.
+    frames_last_turn: usize,
     close: Option<oneshot::Sender<Closing>>,
 }
 
@@ -171,19 +167,39 @@ impl LiveSession {
         }
     }
 
-    fn push(&mut self, outbound: Outbound) {
+    /// Adds a frame to this turn's. True for the turn's first frame: the caller then lists
+    /// the session in [`Sequencer::unsent_to`], so it is handed over when the turn ends.
+    #[must_use]
+    fn push(&mut self, outbound: Outbound) -> bool {
         if self.close.is_none() {
+            return false;
+        }
+        let first = self.unsent.is_empty();
+        if first {
+            self.unsent.reserve(self.frames_last_turn);
+        }
+        self.unsent.push(outbound);
+        first
+    }
+
+    /// Queues this turn's frames for the connection task, as one entry.
+    fn hand_over(&mut self) {
+        let frames = std::mem::take(&mut self.unsent);
+        if frames.is_empty() || self.close.is_none() {
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.outbound.try_send(outbound) {
+        self.frames_last_turn = frames.len();
+        if let Err(SendError::Full) = self.outbound.send(frames) {
             self.close(close_code::SLOW_CONSUMER);
         }
     }
 
-    /// Runs the event through the filter and queues what it lets through.
-    fn offer(&mut self, ordered: &OrderedEvent) {
+    /// Runs the event through the filter and adds what it lets through to this turn's
+    /// frames; true as for [`LiveSession::push`].
+    #[must_use]
+    fn offer(&mut self, ordered: &OrderedEvent) -> bool {
         let Some(delivery) = self.filter.apply(&ordered.event) else {
-            return;
+            return false;
         };
         let frame = match delivery {
             Delivery::Target => ordered
@@ -192,13 +208,13 @@ impl LiveSession {
                 .or(ordered.members_frame.as_ref()),
             Delivery::Members => ordered.members_frame.as_ref(),
         };
-        let Some(frame) = frame else { return };
+        let Some(frame) = frame else { return false };
         self.last_seq += 1;
         let seq = self.last_seq;
         self.push(Outbound::Dispatch {
             seq,
             frame: frame.clone(),
-        });
+        })
     }
 }
 
@@ -340,6 +356,9 @@ pub struct Sequencer {
     pending: Vec<LoggedEvent>,
     ring: VecDeque<Arc<OrderedEvent>>,
     sessions: HashMap<i64, LiveSession>,
+    /// The sessions with frames from this turn (one pass of the run loop), which are handed
+    /// over at its end: each session's task is woken once per turn, not once per frame.
+    unsent_to: Vec<i64>,
     by_guild: HashMap<i64, HashSet<i64>>,
     by_user: HashMap<i64, HashSet<i64>>,
     presence: Presence,
@@ -378,6 +397,7 @@ impl Sequencer {
             pending: Vec::new(),
             ring: VecDeque::new(),
             sessions: HashMap::new(),
+            unsent_to: Vec::new(),
             by_guild: HashMap::new(),
             by_user: HashMap::new(),
             presence: Presence::default(),
@@ -420,7 +440,20 @@ impl Sequencer {
                 _ = presence_tick.tick() => self.expire_presence(),
                 _ = announce.tick() => self.announce_all(),
             }
+            // What needs no receipt (presence, typing, voice) goes out before the receipt
+            // write is awaited, as it would without events to deliver.
+            self.hand_over();
             self.deliver_pending().await;
+            self.hand_over();
+        }
+    }
+
+    /// Ends the turn: every session given frames in it gets them now.
+    fn hand_over(&mut self) {
+        for id in self.unsent_to.drain(..) {
+            if let Some(session) = self.sessions.get_mut(&id) {
+                session.hand_over();
+            }
         }
     }
 
@@ -546,25 +579,32 @@ impl Sequencer {
 
     fn fan_out(&mut self, ordered: &OrderedEvent) {
         let sessions = &mut self.sessions;
+        let unsent_to = &mut self.unsent_to;
         match &ordered.event {
             LoggedEvent::User(event) => {
                 for id in self.by_user.get(&event.user_id).into_iter().flatten() {
-                    if let Some(session) = sessions.get_mut(id) {
-                        session.offer(ordered);
+                    if let Some(session) = sessions.get_mut(id)
+                        && session.offer(ordered)
+                    {
+                        unsent_to.push(*id);
                     }
                 }
             }
             LoggedEvent::Guild(event) => {
                 for id in self.by_guild.get(&event.guild_id).into_iter().flatten() {
-                    if let Some(session) = sessions.get_mut(id) {
-                        session.offer(ordered);
+                    if let Some(session) = sessions.get_mut(id)
+                        && session.offer(ordered)
+                    {
+                        unsent_to.push(*id);
                     }
                 }
                 // The member an event is about may not follow the guild yet (a join).
                 if let Some(target) = event.target_user_id {
                     for id in self.by_user.get(&target).into_iter().flatten() {
                         if let Some(session) = sessions.get_mut(id) {
-                            session.offer(ordered);
+                            if session.offer(ordered) {
+                                unsent_to.push(*id);
+                            }
                             if session.filter.guilds.contains_key(&event.guild_id) {
                                 self.by_guild.entry(event.guild_id).or_default().insert(*id);
                             }
@@ -674,8 +714,10 @@ impl Sequencer {
                 }
             }
             VoiceSignalMessage::Frame { session_id, text } => {
-                if let Some(session) = self.sessions.get_mut(&session_id) {
-                    session.push(Outbound::Unsequenced(text.into()));
+                if let Some(session) = self.sessions.get_mut(&session_id)
+                    && session.push(Outbound::Unsequenced(text.into()))
+                {
+                    self.unsent_to.push(session_id);
                 }
             }
         }
@@ -697,12 +739,16 @@ impl Sequencer {
             filter: attachment.filter,
             last_seq: attachment.last_seq,
             outbound: attachment.outbound,
+            unsent: Vec::new(),
+            frames_last_turn: 0,
             close: Some(attachment.close),
         };
-        for ordered in self.ring.iter().filter(|e| e.position > from) {
-            session.offer(ordered);
-        }
         let session_id = attachment.session_id;
+        for ordered in self.ring.iter().filter(|e| e.position > from) {
+            if session.offer(ordered) {
+                self.unsent_to.push(session_id);
+            }
+        }
         // The same session attached twice (a resume racing its old connection): the newer
         // one wins.
         if let Some(mut previous) = self.sessions.remove(&session_id) {
@@ -839,8 +885,10 @@ impl Sequencer {
             }));
             return;
         }
-        if let Some(session) = self.sessions.get_mut(&frame.session_id) {
-            session.push(Outbound::Unsequenced(frame.text));
+        if let Some(session) = self.sessions.get_mut(&frame.session_id)
+            && session.push(Outbound::Unsequenced(frame.text))
+        {
+            self.unsent_to.push(frame.session_id);
         }
     }
 
@@ -858,8 +906,9 @@ impl Sequencer {
             if let Some(session) = self.sessions.get_mut(id)
                 && session.user_id != typing.user_id
                 && session.filter.is_member(typing.guild_id)
+                && session.push(Outbound::Unsequenced(frame.clone()))
             {
-                session.push(Outbound::Unsequenced(frame.clone()));
+                self.unsent_to.push(*id);
             }
         }
     }
@@ -967,8 +1016,9 @@ impl Sequencer {
                     && session.user_id != user_id
                     && session.filter.is_member(guild_id)
                     && reached.insert(*id)
+                    && session.push(Outbound::Unsequenced(frame.clone()))
                 {
-                    session.push(Outbound::Unsequenced(frame.clone()));
+                    self.unsent_to.push(*id);
                 }
             }
         }
@@ -990,7 +1040,9 @@ impl Sequencer {
                 && session.filter.is_member(guild_id)
             {
                 for frame in &online {
-                    session.push(Outbound::Unsequenced(frame.clone()));
+                    if session.push(Outbound::Unsequenced(frame.clone())) {
+                        self.unsent_to.push(*id);
+                    }
                 }
             }
         }
