@@ -12,6 +12,11 @@ use tokio::sync::mpsc;
 
 use super::frames::DispatchFrame;
 
+/// The most frames one hand-over carries. A long turn (a burst of bus messages, a catch-up
+/// from the ring) reaches the session in pieces it drains while the sequencer goes on, as
+/// frame by frame it did: only a session that really falls behind fills its queue.
+pub const MAX_ENTRY_FRAMES: usize = 256;
+
 /// A frame for one session.
 pub enum Outbound {
     Dispatch {

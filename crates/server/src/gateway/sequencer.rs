@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::filter::{Delivery, SessionFilter};
 use super::frames::{DispatchFrame, unsequenced};
-use super::outbound::{Outbound, OutboundSender, SendError};
+use super::outbound::{MAX_ENTRY_FRAMES, Outbound, OutboundSender, SendError};
 use super::replay::CheckpointState;
 use super::{
     NodeMessage, PresenceAnnouncement, SessionRevocation, TypingAnnouncement, VoiceSignal,
@@ -148,7 +148,8 @@ struct LiveSession {
     filter: SessionFilter,
     last_seq: i64,
     outbound: OutboundSender,
-    /// The frames of this turn of the sequencer, handed over when it ends.
+    /// The frames of this turn of the sequencer, handed over when it ends (or in pieces of
+    /// [`MAX_ENTRY_FRAMES`]).
     unsent: Vec<Outbound>,
     /// How many frames the last hand-over had: room for as many is made at once, since a
     /// busy channel brings about as many each turn.
@@ -167,8 +168,9 @@ impl LiveSession {
         }
     }
 
-    /// Adds a frame to this turn's. True for the turn's first frame: the caller then lists
-    /// the session in [`Sequencer::unsent_to`], so it is handed over when the turn ends.
+    /// Adds a frame to this turn's, handing them over at once when they reach
+    /// [`MAX_ENTRY_FRAMES`]. True when the frame starts a hand-over: the caller then lists the
+    /// session in [`Sequencer::unsent_to`], so it is handed over when the turn ends.
     #[must_use]
     fn push(&mut self, outbound: Outbound) -> bool {
         if self.close.is_none() {
@@ -179,6 +181,9 @@ impl LiveSession {
             self.unsent.reserve(self.frames_last_turn);
         }
         self.unsent.push(outbound);
+        if self.unsent.len() == MAX_ENTRY_FRAMES {
+            self.hand_over();
+        }
         first
     }
 
