@@ -195,6 +195,16 @@ fn speaking_indicator_follows_the_audio_level_with_hysteresis() {
     assert_eq!(world.speaking_events(1), vec![true, false, true, false]);
 }
 
+/// A camera sent in two simulcast layers: "l" (300-byte frames) and "h" (2,500-byte frames,
+/// 600 kbit/s at 30 frames a second).
+fn simulcast_camera() -> Publish {
+    Publish {
+        camera: true,
+        camera_simulcast: vec![("l", 300), ("h", 2_500)],
+        ..Publish::default()
+    }
+}
+
 /// Layers of the camera frames `subscriber` received from peer 1, checking that every change
 /// of layer happens at a keyframe and that timestamps never go back.
 fn layers_at(world: &World, subscriber: u64) -> Vec<u8> {
@@ -219,9 +229,7 @@ fn a_simulcast_subscriber_receives_one_layer_and_follows_its_wish() {
     let mut world = World::new();
     let simulcast = Publish {
         audio: true,
-        camera: true,
-        camera_simulcast: vec![("l", 300), ("h", 2_500)],
-        ..Publish::default()
+        ..simulcast_camera()
     };
     world.join(1, 7, simulcast).unwrap();
     world.join(2, 7, Publish::nothing()).unwrap();
@@ -254,12 +262,7 @@ fn a_simulcast_subscriber_receives_one_layer_and_follows_its_wish() {
 fn the_subscriber_bitrate_cap_keeps_a_subscriber_on_the_low_layer() {
     // 2500-byte frames at 30 per second are 600 kbit/s; the cap leaves room for 300 only.
     let mut world = World::with_config(|c| c.max_subscriber_video_bitrate = 300_000);
-    let simulcast = Publish {
-        camera: true,
-        camera_simulcast: vec![("l", 300), ("h", 2_500)],
-        ..Publish::default()
-    };
-    world.join(1, 7, simulcast).unwrap();
+    world.join(1, 7, simulcast_camera()).unwrap();
     world.join(2, 7, Publish::nothing()).unwrap();
     world.run_until_connected();
     world.run_for(Duration::from_secs(2));
@@ -274,12 +277,7 @@ fn the_subscriber_bitrate_cap_keeps_a_subscriber_on_the_low_layer() {
 #[test]
 fn two_subscribers_of_one_camera_get_the_layers_they_asked_for() {
     let mut world = World::new();
-    let simulcast = Publish {
-        camera: true,
-        camera_simulcast: vec![("l", 300), ("h", 2_500)],
-        ..Publish::default()
-    };
-    world.join(1, 7, simulcast).unwrap();
+    world.join(1, 7, simulcast_camera()).unwrap();
     world.join(2, 7, Publish::nothing()).unwrap();
     world.join(3, 7, Publish::nothing()).unwrap();
     world.run_until_connected();
@@ -303,12 +301,7 @@ fn two_subscribers_of_one_camera_get_the_layers_they_asked_for() {
 #[test]
 fn a_paused_camera_is_not_forwarded_and_resumes_on_a_keyframe() {
     let mut world = World::new();
-    let simulcast = Publish {
-        camera: true,
-        camera_simulcast: vec![("l", 300), ("h", 2_500)],
-        ..Publish::default()
-    };
-    world.join(1, 7, simulcast).unwrap();
+    world.join(1, 7, simulcast_camera()).unwrap();
     world.join(2, 7, Publish::nothing()).unwrap();
     world.join(3, 7, Publish::nothing()).unwrap();
     world.run_until_connected();
@@ -388,13 +381,8 @@ fn a_large_tile_is_not_held_to_the_bandwidth_share_of_a_thumbnail() {
     // peer 1's high layer (2500-byte frames: 600 kbit/s) would not fit; shared by what each
     // tile wants, the thumbnail of peer 2 needs 72 and leaves peer 1's camera the rest.
     let mut world = World::with_config(|c| c.max_subscriber_video_bitrate = 900_000);
-    let simulcast = || Publish {
-        camera: true,
-        camera_simulcast: vec![("l", 300), ("h", 2_500)],
-        ..Publish::default()
-    };
-    world.join(1, 7, simulcast()).unwrap();
-    world.join(2, 7, simulcast()).unwrap();
+    world.join(1, 7, simulcast_camera()).unwrap();
+    world.join(2, 7, simulcast_camera()).unwrap();
     world.join(3, 7, Publish::nothing()).unwrap();
     world.run_until_connected();
     world
